@@ -1,0 +1,46 @@
+/* TPM — small progressive enhancements. Loaded with defer; no inline handlers (CSP). */
+(function () {
+  "use strict";
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.usermenu[open]").forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+
+  // Close the user menu on Escape (returning focus to its toggle) and on outside click.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.usermenu[open]");
+    if (!open) return;
+    open.removeAttribute("open");
+    var summary = open.querySelector("summary");
+    if (summary) summary.focus();
+  });
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest ? event.target.closest("details.usermenu") : null);
+  });
+
+  // After an htmx swap, focus the first [autofocus] element inside the new content.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var root = event.detail && event.detail.target ? event.detail.target : event.target;
+    if (!root || !root.querySelector) return;
+    var el = root.matches && root.matches("[autofocus]") ? root : root.querySelector("[autofocus]");
+    if (el && typeof el.focus === "function") el.focus();
+  });
+
+  // Copy buttons: <button data-copy-target="#id">Copy</button>
+  document.addEventListener("click", function (event) {
+    var btn = event.target.closest ? event.target.closest("[data-copy-target]") : null;
+    if (!btn) return;
+    var target = document.querySelector(btn.getAttribute("data-copy-target"));
+    if (!target || !navigator.clipboard) return;
+    event.preventDefault();
+    navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+      if (!btn.dataset.label) btn.dataset.label = btn.textContent;
+      btn.textContent = "Copied";
+      clearTimeout(btn._copyTimer);
+      btn._copyTimer = setTimeout(function () { btn.textContent = btn.dataset.label; }, 1500);
+    });
+  });
+})();

@@ -1,0 +1,95 @@
+"""Shared fixtures: users per role, clients per role, a real Celery worker on real Redis."""
+
+from __future__ import annotations
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread (STACK.md trap 3); tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.test import Client  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from projects.models import Membership  # noqa: E402
+from tests.factories.projects import MembershipFactory, ProjectFactory  # noqa: E402
+from tests.factories.tpm import UserFactory  # noqa: E402
+
+ROLES = ("owner", "member", "viewer", "executive", "outsider", "anonymous")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Coalescing keys and throttles live in Redis; start every test from a clean slate."""
+    cache.clear()
+
+
+@pytest.fixture
+def project(db):
+    return ProjectFactory(key="MIG", name="Move billing to the cloud")
+
+
+@pytest.fixture
+def people(project):
+    """One user per role on ``project`` (and an executive and an outsider)."""
+    owner = UserFactory(username="owner")
+    MembershipFactory(project=project, user=owner, role=Membership.Role.OWNER)
+    member = UserFactory(username="member")
+    MembershipFactory(project=project, user=member, role=Membership.Role.MEMBER)
+    viewer = UserFactory(username="viewer")
+    MembershipFactory(project=project, user=viewer, role=Membership.Role.VIEWER)
+    return {
+        "owner": owner,
+        "member": member,
+        "viewer": viewer,
+        "executive": UserFactory(username="executive", executive=True),
+        "outsider": UserFactory(username="outsider"),
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def api_as(people):
+    """``api_as(role)``: an APIClient authenticated as that role's user (or anonymous)."""
+
+    def make(role: str) -> APIClient:
+        client = APIClient()
+        if people[role] is not None:
+            client.force_authenticate(people[role])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def page_as(people):
+    """``page_as(role)``: a browser-like test client logged in as that role's user."""
+
+    def make(role: str) -> Client:
+        client = Client()
+        if people[role] is not None:
+            client.force_login(people[role])
+        return client
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_blocker):
+    """A real Celery worker thread consuming this run's own queue on the real Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from tpm.celery import app
+
+    with django_db_blocker.unblock():
+        app.control.purge()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker
