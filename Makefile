@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Local runs speak plain HTTP on loopback; production keeps the secure defaults.
 run: $(STAMP)  ## migrate, load the demo portfolio, serve web + worker + beat (PORT=8000)
-	$(PY) manage.py serve
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} SECURE_COOKIES=$${SECURE_COOKIES:-0} \
+		$(PY) manage.py serve
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,10 @@ from django import forms
 from projects.models import WEEKDAYS, Membership, Project
 
 
+# type="date" inputs only accept ISO dates as their value.
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class ProjectForm(forms.Form):
     key = forms.CharField(
         max_length=10, help_text="2–10 letters, e.g. MIG. Used in item keys (MIG-42)."
@@ -17,8 +21,8 @@ class ProjectForm(forms.Form):
         choices=Project.Methodology.choices, initial=Project.Methodology.SCRUM
     )
     phase = forms.ChoiceField(choices=Project.Phase.choices, initial=Project.Phase.INITIATING)
-    start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    target_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(required=False, widget=DATE_WIDGET)
+    target_date = forms.DateField(required=False, widget=DATE_WIDGET)
     timezone = forms.CharField(
         max_length=64, initial="UTC", help_text="IANA name, e.g. Europe/Berlin."
     )

@@ -114,7 +114,7 @@ class HistoryEntry:
     changes: list[tuple[str, Any, Any]]
 
 
-_HIDDEN_DIFF_FIELDS = {"updated_at", "version", "created_at", "id", "project", "project_id"}
+_HIDDEN_DIFF_FIELDS = {"updated_at", "version", "created_at", "id", "project_id", "created_by_id", "user_id"}
 
 
 def project_history_page(
@@ -127,7 +127,7 @@ def project_history_page(
     events = list(
         pghistory.models.Events.objects.references(project)
         .filter(pgh_model__in=["projects.ProjectEvent", "projects.MembershipEvent"])
-        .order_by("-pgh_created_at", "-pgh_id")[offset : offset + limit]
+        .order_by("-pgh_created_at", "pgh_model", "-pgh_id")[offset : offset + limit]
     )
     user_ids: set[int] = set()
     for event in events:
@@ -135,7 +135,7 @@ def project_history_page(
         if actor:
             user_ids.add(int(actor))
         if event.pgh_model == "projects.MembershipEvent":
-            user_ids.add(int(event.pgh_data.get("user")))
+            user_ids.add(int(event.pgh_data["user_id"]))
     names = {u.pk: u.display_name for u in User.objects.filter(pk__in=user_ids)}
     entries = []
     for event in events:
@@ -143,7 +143,7 @@ def project_history_page(
         actor = names.get(int(actor_id), "deleted user") if actor_id else "system"
         data = event.pgh_data
         if event.pgh_model == "projects.MembershipEvent":
-            subject = names.get(int(data.get("user")), "a user")
+            subject = names.get(int(data["user_id"]), "a user")
             what = {
                 "insert": "added member",
                 "update": "changed member",

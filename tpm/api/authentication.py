@@ -42,7 +42,3 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
-
-
-class SessionAuthentication(authentication.SessionAuthentication):
-    """Browser sessions, with DRF's CSRF enforcement for unsafe methods."""
