@@ -6,7 +6,6 @@ from django import forms
 
 from projects.models import WEEKDAYS, Membership, Project
 
-
 # type="date" inputs only accept ISO dates as their value.
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

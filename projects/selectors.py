@@ -114,7 +114,15 @@ class HistoryEntry:
     changes: list[tuple[str, Any, Any]]
 
 
-_HIDDEN_DIFF_FIELDS = {"updated_at", "version", "created_at", "id", "project_id", "created_by_id", "user_id"}
+_HIDDEN_DIFF_FIELDS = {
+    "updated_at",
+    "version",
+    "created_at",
+    "id",
+    "project_id",
+    "created_by_id",
+    "user_id",
+}
 
 
 def project_history_page(
