@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from decimal import Decimal
 
@@ -26,8 +27,14 @@ def default_working_days() -> list[int]:
     return [0, 1, 2, 3, 4]
 
 
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """IANA names; listing them walks the tz database on disk, so it is done once."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_timezones():
         raise ValidationError(f"{value!r} is not a known time zone, e.g. Europe/Berlin or UTC.")
 
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "rules.apps.AutodiscoverRulesConfig",
     "csp",
+    "axes",
     "tpm",
     "projects",
     "portfolio",
@@ -114,6 +115,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tpm.urls"
@@ -167,6 +169,7 @@ CACHES = {
 
 AUTH_USER_MODEL = "tpm.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # locks out password guessing, first on purpose
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -178,6 +181,15 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Brute-force protection for the login page and the token endpoint (django-axes).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Only the peer address: a client-set X-Forwarded-For must not reset the lockout.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:project-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -306,6 +318,9 @@ CELERY_BEAT_SCHEDULE = {
 TPM_STALE_AFTER_SECONDS = int(os.environ.get("TPM_STALE_AFTER_SECONDS", "120"))
 TPM_COALESCE_COUNTDOWN = float(os.environ.get("TPM_COALESCE_COUNTDOWN", "2"))
 
+
+# Reads need no actor context; attaching it would load the session user on every GET.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 LOGGING = {
     "version": 1,

@@ -26,5 +26,8 @@ def versioned_update(instance: M, *, expected_version: int | None, fields: list[
     updated = queryset.update(**changes, version=F("version") + 1)
     if updated == 0:
         raise StaleVersion(current=model._default_manager.get(pk=instance.pk))
-    instance.refresh_from_db(fields=["version"])
+    if expected_version is not None:
+        instance.version = expected_version + 1  # type: ignore[attr-defined]
+    else:
+        instance.refresh_from_db(fields=["version"])
     return instance

@@ -3,13 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projects.api.base import ProjectScopedViewSet
+from projects.api.filters import ProjectFilter
 from projects.api.serializers import (
     MembershipSerializer,
     MembershipUpdateWriteSerializer,
@@ -51,21 +52,15 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TpmViewSe
         "destroy": "project.delete",
     }
 
+    filterset_class = ProjectFilter
+
     def get_queryset(self) -> QuerySet[Project]:
-        return project_list_for_user(
-            user=self.request.user, q=self.request.query_params.get("q", "")
-        )
+        return project_list_for_user(user=self.request.user)
 
     def get_object(self) -> Project:
         project = project_get_for_user(user=self.request.user, key=self.kwargs["key"])
         self.check_object_permissions(self.request, project)
         return project
-
-    @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="Search key, name and description.")]
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self.get_object()

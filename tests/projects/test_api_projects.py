@@ -229,3 +229,25 @@ def test_project_key_cannot_change(api_as, project, people):
 
 def test_unknown_project_is_404(api_as, people):
     assert api_as("executive").get("/api/v1/projects/NOPE/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        ("phase=planning", ["DATA"]),
+        ("methodology=kanban", ["OPS"]),
+        ("q=mig", ["MIG"]),
+        ("phase=executing&methodology=scrum", ["MIG"]),
+    ],
+)
+def test_project_list_filters(api_as, people, query, keys):
+    Project.objects.create(key="DATA", name="Data", phase="planning", methodology="scrum")
+    Project.objects.create(key="OPS", name="Ops", phase="closing", methodology="kanban")
+    response = api_as("executive").get(f"/api/v1/projects/?{query}")
+    assert [p["key"] for p in response.json()["results"]] == keys
+
+
+def test_project_list_bad_filter_value_is_400(api_as, people):
+    response = api_as("owner").get("/api/v1/projects/?phase=dreaming")
+    assert response.status_code == 400
+    assert "phase" in response.json()

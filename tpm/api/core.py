@@ -50,6 +50,14 @@ class TokenCreateView(APIView):
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if user is None and (
+            getattr(request, "axes_locked_out", False)
+            or getattr(request._request, "axes_locked_out", False)
+        ):
+            return Response(
+                {"detail": "Too many failed attempts for this user; try again in 15 minutes."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
         if user is None:
             return Response(
                 {"non_field_errors": ["Unknown username or wrong password."]},
