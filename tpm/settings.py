@@ -319,6 +319,8 @@ TPM_STALE_AFTER_SECONDS = int(os.environ.get("TPM_STALE_AFTER_SECONDS", "120"))
 TPM_COALESCE_COUNTDOWN = float(os.environ.get("TPM_COALESCE_COUNTDOWN", "2"))
 
 
+# Event times from the statement clock, so several changes in one transaction keep their order.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 # Reads need no actor context; attaching it would load the session user on every GET.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
