@@ -33,6 +33,11 @@ class ProjectForm(forms.Form):
     in_scope = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     out_of_scope = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     success_criteria = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    allow_parallel_sprints = forms.BooleanField(
+        required=False,
+        label="Allow parallel sprints",
+        help_text="More than one active sprint at a time (several teams on one project).",
+    )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def clean_key(self) -> str:

@@ -50,7 +50,14 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         )
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(
+    pghistory.InsertEvent(),
+    # The item counter moves with every new item; it is bookkeeping, not a project change.
+    pghistory.UpdateEvent(
+        condition=pghistory.AnyChange(exclude=["next_item_number"], exclude_auto=True)
+    ),
+    pghistory.DeleteEvent(),
+)
 class Project(models.Model):
     class Methodology(models.TextChoices):
         SCRUM = "scrum", "Scrum"
@@ -87,6 +94,12 @@ class Project(models.Model):
     in_scope = models.TextField(blank=True)
     out_of_scope = models.TextField(blank=True)
     success_criteria = models.TextField(blank=True)
+
+    allow_parallel_sprints = models.BooleanField(
+        default=False, help_text="Allow more than one active sprint at a time."
+    )
+    # Next work-item number; read and bumped under a row lock, so keys have no gaps or repeats.
+    next_item_number = models.PositiveIntegerField(default=1)
 
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(

@@ -11,11 +11,12 @@ from django.db import IntegrityError, connection, transaction
 
 from projects.models import Membership, Project
 from tpm.errors import Conflict
-from tpm.events import project_changed
+from tpm.events import project_changed, project_created
 from tpm.models import User
 from tpm.versioning import versioned_update
 
 PROJECT_EDITABLE_FIELDS = (
+    "allow_parallel_sprints",
     "name",
     "description",
     "methodology",
@@ -79,6 +80,7 @@ def project_create(*, actor: User, key: str, name: str, **fields: Any) -> Projec
                 {"key": [f"The key {key} is already used by another project."]}
             ) from exc
         Membership.objects.create(project=project, user=actor, role=Membership.Role.OWNER)
+        project_created(project, actor=actor)
     project_changed(project.pk, reason="projects.project.created")
     return project
 

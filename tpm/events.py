@@ -33,6 +33,23 @@ class Subscriber:
 
 
 _subscribers: dict[str, Subscriber] = {}
+_created_hooks: list[Any] = []
+
+
+def on_project_created(hook: Any) -> None:
+    """Register ``hook(project, actor)``, run inside the creating transaction (default statuses).
+
+    Higher apps use it for rows every project must have from its first moment; anything
+    derived belongs in a ``subscribe``d task instead.
+    """
+    if hook not in _created_hooks:
+        _created_hooks.append(hook)
+
+
+def project_created(project: Any, *, actor: Any) -> None:
+    """Called by the project service inside its transaction, after the project row exists."""
+    for hook in _created_hooks:
+        hook(project, actor)
 
 
 def subscribe(kind: str, task: Any) -> None:

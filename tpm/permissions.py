@@ -106,6 +106,8 @@ RULES: dict[str, rules.Predicate] = {
     "item.create": is_contributor,
     "item.edit": is_contributor,
     "item.delete": is_owner,
+    "comment.create": is_contributor,
+    "worklog.create": is_contributor,
     "sprint.view": can_read,
     "sprint.manage": is_owner,
     "workflow.manage": is_owner,

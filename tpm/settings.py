@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "axes",
     "tpm",
     "projects",
+    "sprints",
     "portfolio",
 ]
 

@@ -11,6 +11,7 @@ api_v1 = [
     path("auth/token/", TokenCreateView.as_view(), name="api-token-create"),
     path("me/", MeView.as_view(), name="api-me"),
     path("", include("projects.api.urls")),
+    path("", include("sprints.api.urls")),
 ]
 
 urlpatterns = [

@@ -8,6 +8,7 @@ from projects.models import Membership, Project
 from tpm.permissions import Role, remember_role, role_for
 
 PROJECT_FIELDS = (
+    "allow_parallel_sprints",
     "key",
     "name",
     "description",
@@ -84,6 +85,7 @@ class ProjectWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
     in_scope = serializers.CharField(required=False, allow_blank=True)
     out_of_scope = serializers.CharField(required=False, allow_blank=True)
     success_criteria = serializers.CharField(required=False, allow_blank=True)
+    allow_parallel_sprints = serializers.BooleanField(required=False)
     version = serializers.IntegerField(
         required=False,
         min_value=1,

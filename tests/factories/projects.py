@@ -2,6 +2,7 @@ import factory
 
 from projects.models import Membership, Project
 from tests.factories.tpm import UserFactory
+from tpm import events
 
 
 def _key(n: int) -> str:
@@ -21,6 +22,12 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Project {n}")
     methodology = Project.Methodology.SCRUM
     phase = Project.Phase.EXECUTING
+
+    @factory.post_generation
+    def workflow(obj, create, extracted, **kwargs):
+        """Run the same creation hooks as the project service (default workflow statuses)."""
+        if create:
+            events.project_created(obj, actor=None)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
