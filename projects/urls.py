@@ -7,7 +7,6 @@ app_name = "projects"
 urlpatterns = [
     path("", views.project_list, name="project-list"),
     path("projects/new/", views.project_create_view, name="project-create"),
-    path("my-work/", views.my_work, name="my-work"),
     path("projects/<str:key>/", views.project_overview, name="project-overview"),
     path("projects/<str:key>/settings/", views.project_settings, name="project-settings"),
     path("projects/<str:key>/delete/", views.project_delete_view, name="project-delete"),

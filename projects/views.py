@@ -16,11 +16,10 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from projects.decorators import project_view
 from projects.forms import MemberAddForm, MemberUpdateForm, ProjectForm
-from projects.models import Membership, Project
+from projects.models import Project
 from projects.selectors import (
     membership_get,
     membership_list_for_project,
-    membership_list_for_user,
     project_history_page,
     project_list_for_user,
     user_find,
@@ -292,13 +291,3 @@ def member_remove(request: HttpRequest, project: Project, user_id: int) -> HttpR
     if membership.user_id == request.user.pk and request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRedirect("/")
     return _members_response(request, project, notice=f"{membership.user.display_name} removed.")
-
-
-@login_required
-@require_GET
-def my_work(request: HttpRequest) -> HttpResponse:
-    memberships = membership_list_for_user(user=request.user)[:200]
-    return render(request, "projects/my_work.html", {"memberships": memberships, "nav": "my-work"})
-
-
-__all__ = ["Membership"]

@@ -332,3 +332,76 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.pk} on {self.item_id}"
+
+
+# --- precomputed metric rows (written by workers, read by pages and the API) -------------------
+
+
+class BurndownDay(models.Model):
+    """One day of a sprint's burndown/burnup as it was at the end of that day."""
+
+    sprint = models.ForeignKey(Sprint, on_delete=models.CASCADE, related_name="burndown_days")
+    date = models.DateField()
+    scope_points = models.DecimalField(max_digits=10, decimal_places=2)
+    remaining_points = models.DecimalField(max_digits=10, decimal_places=2)
+    completed_points = models.DecimalField(max_digits=10, decimal_places=2)
+    remaining_hours = models.DecimalField(max_digits=12, decimal_places=2)
+    ideal_points = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sprint", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sprint", "date"], name="sprints_burndownday_sprint_date_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"burndown {self.sprint_id} {self.date}"
+
+
+class FlowDay(models.Model):
+    """Cumulative flow: items per status category at the end of a day."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="flow_days")
+    date = models.DateField()
+    todo = models.PositiveIntegerField()
+    in_progress = models.PositiveIntegerField()
+    done = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["project", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "date"], name="sprints_flowday_project_date_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"flow {self.project_id} {self.date}"
+
+
+class ProjectMetrics(models.Model):
+    """Per-project figures: velocity statistics and flow times, with when they were computed."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="sprint_metrics"
+    )
+    velocity_window = models.PositiveSmallIntegerField(default=3)
+    velocity_mean = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    velocity_median = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    velocity_stdev = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    flow_start_date = models.DateField(null=True, blank=True)
+    flow_end_date = models.DateField(null=True, blank=True)
+    cycle_time_days = models.JSONField(default=dict)
+    lead_time_days = models.JSONField(default=dict)
+    throughput = models.JSONField(default=list, help_text="[[week Monday, items done], ...]")
+    items_done = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "project metrics"
+
+    def __str__(self) -> str:
+        return f"metrics of project {self.project_id}"

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
-from django.db.models import F, OuterRef, QuerySet, Window
+from django.db.models import F, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import Lag
 from django.http import Http404
 
 from projects.models import Project
-from sprints.models import Comment, Dependency, ItemEvent, Sprint, Status, WorkItem, WorkLog
+from sprints.models import (
+    BurndownDay,
+    Comment,
+    Dependency,
+    FlowDay,
+    ItemEvent,
+    ProjectMetrics,
+    Sprint,
+    Status,
+    WorkItem,
+    WorkLog,
+)
 
 ITEM_KEY = re.compile(r"^([A-Z]{2,10})-(\d{1,9})$")
 
@@ -126,3 +138,227 @@ def item_history_for_item(*, item: WorkItem) -> QuerySet[ItemEvent]:
         )
         .order_by("-at", "-pk")
     )
+
+
+def burndown_for_sprint(*, sprint: Sprint) -> dict[str, Any]:
+    """The sprint's stored burndown days and when they were computed (1 query)."""
+    days = list(BurndownDay.objects.filter(sprint=sprint).order_by("date"))
+    return {
+        "sprint": sprint.pk,
+        "computed_at": max((d.computed_at for d in days), default=None),
+        "days": days,
+    }
+
+
+def velocity_for_project(*, project: Project) -> dict[str, Any]:
+    """Closed sprints' frozen figures and the stored statistics (2 queries)."""
+    metrics = ProjectMetrics.objects.filter(project=project).first()
+    sprints = list(
+        Sprint.objects.filter(project=project, state=Sprint.State.CLOSED)
+        .order_by("end_date", "pk")
+        .values("id", "name", "start_date", "end_date", "committed_points", "completed_points")
+    )
+    return {
+        "computed_at": metrics.computed_at if metrics else None,
+        "window": metrics.velocity_window if metrics else 3,
+        "sprints": sprints,
+        "mean": metrics.velocity_mean if metrics else None,
+        "median": metrics.velocity_median if metrics else None,
+        "stdev": metrics.velocity_stdev if metrics else None,
+    }
+
+
+def flow_for_project(*, project: Project) -> dict[str, Any]:
+    """Stored cumulative flow days and flow figures (2 queries)."""
+    metrics = ProjectMetrics.objects.filter(project=project).first()
+    return {
+        "computed_at": metrics.computed_at if metrics else None,
+        "start_date": metrics.flow_start_date if metrics else None,
+        "end_date": metrics.flow_end_date if metrics else None,
+        "days": list(
+            FlowDay.objects.filter(project=project)
+            .order_by("date")
+            .values("date", "todo", "in_progress", "done")
+        ),
+        "cycle_time_days": metrics.cycle_time_days if metrics else {},
+        "lead_time_days": metrics.lead_time_days if metrics else {},
+        "throughput": [
+            {"week": week, "items": count}
+            for week, count in (metrics.throughput if metrics else [])
+        ],
+        "items_done": metrics.items_done if metrics else 0,
+    }
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def backlog_for_project(*, project: Project, filters: dict[str, str]) -> dict[str, Any]:
+    """Open sprints and the backlog with their items in rank order: 3 queries whatever the size.
+
+    Items of closed sprints are not on the backlog page. Grouping by sprint happens on the
+    rows already loaded.
+    """
+    sprints = list(
+        Sprint.objects.filter(project=project)
+        .exclude(state=Sprint.State.CLOSED)
+        .order_by("start_date", "pk")
+    )
+    items = (
+        WorkItem.objects.filter(project=project)
+        .filter(Q(sprint__isnull=True) | ~Q(sprint__state=Sprint.State.CLOSED))
+        .select_related("status", "assignee")
+        .order_by("rank")
+        .only(
+            "pk",
+            "number",
+            "title",
+            "type",
+            "priority",
+            "story_points",
+            "remaining_hours",
+            "rank",
+            "sprint_id",
+            "blocked",
+            "labels",
+            "status__name",
+            "status__category",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+            "project_id",
+        )
+    )
+    if filters.get("q"):
+        items = items.filter(
+            Q(title__icontains=filters["q"]) | Q(description__icontains=filters["q"])
+        )
+    if filters.get("type") in WorkItem.Type.values:
+        items = items.filter(type=filters["type"])
+    if filters.get("assignee", "").isdigit():
+        items = items.filter(assignee_id=int(filters["assignee"]))
+    if filters.get("label"):
+        items = items.filter(labels__contains=[filters["label"].strip().lower()])
+    groups: dict[int | None, list[WorkItem]] = {s.pk: [] for s in sprints}
+    groups[None] = []
+    for item in items:
+        item.project = project
+        groups.setdefault(item.sprint_id, []).append(item)
+    velocity = (
+        ProjectMetrics.objects.filter(project=project)
+        .values_list("velocity_mean", flat=True)
+        .first()
+    )
+    sections = []
+    for sprint in sprints:
+        rows = groups.get(sprint.pk, [])
+        points = sum((i.story_points or 0 for i in rows), Decimal("0"))
+        hours = sum((i.remaining_hours or 0 for i in rows), Decimal("0"))
+        sections.append(
+            {
+                "sprint": sprint,
+                "items": rows,
+                "points": points,
+                "hours": hours,
+                "over_capacity": bool(
+                    sprint.capacity_hours is not None and hours > sprint.capacity_hours
+                ),
+                "over_velocity": bool(velocity and points > velocity),
+            }
+        )
+    backlog = groups[None]
+    return {
+        "sections": sections,
+        "backlog": backlog,
+        "backlog_points": sum((i.story_points or 0 for i in backlog), Decimal("0")),
+        "velocity": velocity,
+        "count": sum(len(rows) for rows in groups.values()),
+    }
+
+
+def board_for_sprint(*, sprint: Sprint, swimlanes: bool = False) -> dict[str, Any]:
+    """Columns per status with the sprint's cards: 2 queries whatever the size."""
+    statuses = list(Status.objects.filter(project_id=sprint.project_id).order_by("order", "pk"))
+    cards = (
+        WorkItem.objects.filter(sprint=sprint)
+        .select_related("assignee")
+        .order_by("rank")
+        .only(
+            "pk",
+            "number",
+            "title",
+            "type",
+            "priority",
+            "story_points",
+            "blocked",
+            "blocked_reason",
+            "status_id",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+            "assignee_id",
+            "project_id",
+            "version",
+        )
+    )
+    by_status: dict[int, list[WorkItem]] = {s.pk: [] for s in statuses}
+    for card in cards:
+        card.project = sprint.project
+        by_status.setdefault(card.status_id, []).append(card)
+    columns = [
+        {
+            "status": s,
+            "cards": by_status[s.pk],
+            "count": len(by_status[s.pk]),
+            "over_wip": bool(s.wip_limit and len(by_status[s.pk]) > s.wip_limit),
+        }
+        for s in statuses
+    ]
+    lanes: list[dict[str, Any]] = []
+    if swimlanes:
+        people: dict[int | None, str] = {}
+        for column in columns:
+            for card in column["cards"]:
+                people[card.assignee_id] = (
+                    card.assignee.display_name if card.assignee else "Unassigned"
+                )
+        for person_id, name in sorted(people.items(), key=lambda kv: (kv[0] is None, kv[1])):
+            lanes.append(
+                {
+                    "name": name,
+                    "columns": [
+                        {
+                            **column,
+                            "cards": [c for c in column["cards"] if c.assignee_id == person_id],
+                        }
+                        for column in columns
+                    ],
+                }
+            )
+    return {"columns": columns, "lanes": lanes, "total": sum(c["count"] for c in columns)}
+
+
+def work_item_list_for_assignee(*, user: Any) -> QuerySet[WorkItem]:
+    """ "My work": open items assigned to the user across visible projects (1 query)."""
+    return (
+        WorkItem.objects.filter(assignee_id=user.pk, project__in=Project.objects.visible_to(user))
+        .exclude(status__category=Status.Category.DONE)
+        .select_related("project", "status", "sprint")
+        .order_by("project__key", "rank")
+    )
+
+
+def item_detail_for_page(*, item: WorkItem) -> dict[str, Any]:
+    """Children, comments, work logs and history of an item (a fixed number of queries)."""
+    return {
+        "children": list(
+            WorkItem.objects.filter(parent=item).select_related("status").order_by("rank")[:200]
+        ),
+        "blockers": list(WorkItem.objects.filter(dependents__item=item).select_related("status")),
+        "comments": list(comment_list_for_item(item=item)[:200]),
+        "worklogs": list(worklog_list_for_item(item=item)[:200]),
+        "history": list(item_history_for_item(item=item)[:200]),
+        "parent": WorkItem.objects.filter(pk=item.parent_id).first() if item.parent_id else None,
+        "logged_hours": WorkLog.objects.filter(item=item).aggregate(total=Sum("hours"))["total"]
+        or Decimal("0"),
+    }

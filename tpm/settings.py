@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
+from celery.schedules import crontab
 
 from tpm import embedded
 
@@ -314,6 +315,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tpm.reconcile_stale_metrics",
         "schedule": 60.0,
     },
+    # A project's day starts at its own midnight: refresh active burndowns every hour.
+    "refresh-burndowns-hourly": {
+        "task": "sprints.refresh_all",
+        "schedule": crontab(minute=5),
+        "args": ("sprint_burndown",),
+    },
+    "refresh-flow-nightly": {
+        "task": "sprints.refresh_all",
+        "schedule": crontab(hour=0, minute=20),
+        "args": ("project_flow",),
+    },
 }
 # How long a change may sit unprocessed before reconcile re-dispatches it.
 TPM_STALE_AFTER_SECONDS = int(os.environ.get("TPM_STALE_AFTER_SECONDS", "120"))
@@ -331,5 +343,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {"pgserver": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -43,5 +43,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("portfolio/", include("portfolio.urls")),
+    path("", include("sprints.urls")),
     path("", include("projects.urls")),
 ]

@@ -232,3 +232,63 @@ class ItemEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg
 
     def get_actor_name(self, event: ItemEvent) -> str | None:
         return event.actor.display_name if event.actor else None
+
+
+class BurndownDaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date = serializers.DateField()
+    scope_points = _number()
+    remaining_points = _number()
+    completed_points = _number()
+    remaining_hours = _number()
+    ideal_points = _number(allow_null=True)
+
+
+class BurndownSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    sprint = serializers.IntegerField()
+    computed_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null until a worker computed it."
+    )
+    days = BurndownDaySerializer(many=True)
+
+
+class VelocitySprintSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    committed_points = _number(allow_null=True)
+    completed_points = _number(allow_null=True)
+
+
+class VelocitySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    computed_at = serializers.DateTimeField(allow_null=True)
+    window = serializers.IntegerField(help_text="Closed sprints the statistics cover.")
+    sprints = VelocitySprintSerializer(many=True)
+    mean = _number(allow_null=True)
+    median = _number(allow_null=True)
+    stdev = _number(allow_null=True, help_text="Sample standard deviation.")
+
+
+class FlowDaySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date = serializers.DateField()
+    todo = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    done = serializers.IntegerField()
+
+
+class ThroughputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    week = serializers.DateField(help_text="Monday of the ISO week.")
+    items = serializers.IntegerField()
+
+
+class FlowSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    computed_at = serializers.DateTimeField(allow_null=True)
+    start_date = serializers.DateField(allow_null=True)
+    end_date = serializers.DateField(allow_null=True)
+    days = FlowDaySerializer(many=True)
+    cycle_time_days = serializers.DictField(
+        child=serializers.FloatField(allow_null=True), help_text="p50, p85, p95 in days."
+    )
+    lead_time_days = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    throughput = ThroughputSerializer(many=True)
+    items_done = serializers.IntegerField()

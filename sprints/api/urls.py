@@ -20,6 +20,21 @@ urlpatterns = [
         views.ProjectStatusViewSet.as_view({"get": "list", "post": "create"}),
         name="project-statuses",
     ),
+    path(
+        "projects/<str:project_key>/velocity/",
+        views.ProjectMetricsViewSet.as_view({"get": "velocity"}),
+        name="project-velocity",
+    ),
+    path(
+        "projects/<str:project_key>/flow/",
+        views.ProjectMetricsViewSet.as_view({"get": "flow"}),
+        name="project-flow",
+    ),
+    path(
+        "sprints/<int:pk>/burndown/",
+        views.SprintViewSet.as_view({"get": "burndown"}),
+        name="sprint-burndown",
+    ),
     path("items/", views.ItemViewSet.as_view({"get": "list"}), name="item-list"),
     path(
         ITEM,

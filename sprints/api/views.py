@@ -14,8 +14,10 @@ from projects.api.base import ProjectScopedViewSet
 from projects.models import Project
 from sprints.api.filters import WorkItemFilter
 from sprints.api.serializers import (
+    BurndownSerializer,
     CommentSerializer,
     CommentWriteSerializer,
+    FlowSerializer,
     ItemEventSerializer,
     RankWriteSerializer,
     SprintCloseWriteSerializer,
@@ -24,6 +26,7 @@ from sprints.api.serializers import (
     StatusDeleteSerializer,
     StatusSerializer,
     StatusWriteSerializer,
+    VelocitySerializer,
     WorkItemSerializer,
     WorkItemWriteSerializer,
     WorkLogSerializer,
@@ -31,13 +34,16 @@ from sprints.api.serializers import (
 )
 from sprints.models import Sprint, Status, WorkItem
 from sprints.selectors import (
+    burndown_for_sprint,
     comment_list_for_item,
+    flow_for_project,
     item_history_for_item,
     sprint_get_for_user,
     sprint_list_for_project,
     sprint_list_visible_to,
     status_get_for_user,
     status_list_for_project,
+    velocity_for_project,
     work_item_get_for_user,
     work_item_list_for_project,
     work_item_list_visible_to,
@@ -297,6 +303,11 @@ class SprintViewSet(mixins.RetrieveModelMixin, TpmViewSet):
         sprint_delete(actor=request.user, sprint=self.get_object())  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(responses=BurndownSerializer)
+    @action(detail=True, methods=["get"])
+    def burndown(self, request: Request, pk: str) -> Response:
+        return Response(BurndownSerializer(burndown_for_sprint(sprint=self.get_object())).data)
+
     @extend_schema(request=None, responses=SprintSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str) -> Response:
@@ -325,6 +336,20 @@ class SprintViewSet(mixins.RetrieveModelMixin, TpmViewSet):
                 raise ValidationError({"move_unfinished_to": ["No such sprint in this project."]})
         sprint = sprint_close(actor=request.user, sprint=sprint, move_unfinished_to=destination)  # type: ignore[arg-type]
         return Response(SprintSerializer(sprint).data)
+
+
+class ProjectMetricsViewSet(ProjectScopedViewSet):
+    """``/projects/{key}/velocity/`` and ``/flow/``: stored figures, computed by workers."""
+
+    action_permissions = {"velocity": "project.view", "flow": "project.view"}
+
+    @extend_schema(responses=VelocitySerializer)
+    def velocity(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(VelocitySerializer(velocity_for_project(project=self.project)).data)
+
+    @extend_schema(responses=FlowSerializer)
+    def flow(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(FlowSerializer(flow_for_project(project=self.project)).data)
 
 
 class ProjectStatusViewSet(mixins.ListModelMixin, ProjectScopedViewSet):

@@ -17,6 +17,7 @@ def _key(n: int) -> str:
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     key = factory.Sequence(_key)
     name = factory.Sequence(lambda n: f"Project {n}")

@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from projects.models import Membership, Project
 from projects.services import membership_add, project_create
+from sprints.demo import seed_project_history
+from tpm.events import project_changed
 from tpm.models import User
 
 DEMO_PASSWORD = "tpm-demo-2026"
@@ -175,4 +177,15 @@ class Command(BaseCommand):
                         capacity_hours_per_week=Decimal(capacity),
                     )
                     created += 1
+        for key, closed in (("MIG", 4), ("DATA", 1), ("ZTN", 3)):
+            project = Project.objects.get(key=key)
+            engineers = [
+                m.user for m in project.memberships.select_related("user") if m.role == "member"
+            ]
+            seeded = seed_project_history(
+                project=project, owner=pm, people=engineers or [pm], closed_sprints=closed
+            )
+            if seeded:
+                created += seeded
+                project_changed(project.pk, reason="portfolio.demo.seeded")
         return created
