@@ -158,6 +158,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 }
+if TESTING:
+    # One test database per run, so parallel runs (two terminals, CI beside a developer) never
+    # drop each other's tables.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_tpm_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
