@@ -14,6 +14,7 @@ urlpatterns = [
     path("projects/<str:key>/backlog/move/", views.backlog_move, name="backlog-move"),
     path("projects/<str:key>/sprints/new/", views.sprint_create_view, name="sprint-create"),
     path("projects/<str:key>/board/", views.board, name="board"),
+    path("projects/<str:key>/workflow/", views.workflow, name="workflow"),
     path("projects/<str:key>/charts/", views.project_charts, name="project-charts"),
     path("items/<str:key>/", views.item_detail, name="item-detail"),
     path("items/<str:key>/status/", views.item_move_status, name="item-status"),

@@ -20,7 +20,7 @@ from projects.decorators import project_view
 from projects.models import Project
 from projects.selectors import membership_list_for_project, membership_list_for_user
 from sprints.forms import CommentForm, ItemEditForm, QuickCreateForm, SprintForm, WorkLogForm
-from sprints.models import Sprint, Status, WorkItem
+from sprints.models import Sprint, Status, StatusTransition, WorkItem
 from sprints.page_charts import burndown_chart, flow_chart, velocity_chart
 from sprints.selectors import (
     backlog_for_project,
@@ -43,6 +43,7 @@ from sprints.services.items import (
     work_items_move_to_sprint,
 )
 from sprints.services.sprints import sprint_close, sprint_create, sprint_start
+from sprints.services.workflow import status_create, status_delete, status_update, transitions_set
 from tpm.errors import Conflict, StaleVersion
 from tpm.models import User
 from tpm.permissions import can
@@ -584,3 +585,89 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "done_category": Status.Category.DONE,
     }
     return render(request, "sprints/my_work.html", context)
+
+
+# --- workflow settings ---------------------------------------------------------------------------
+
+
+def _workflow_context(project: Project, **extra: Any) -> dict[str, Any]:
+    statuses = list(status_list_for_project(project=project))
+    allowed = set(
+        StatusTransition.objects.filter(project=project).values_list(
+            "from_status_id", "to_status_id"
+        )
+    )
+    return {
+        "project": project,
+        "nav": "projects",
+        "tab": "workflow",
+        "statuses": statuses,
+        "categories": Status.Category.choices,
+        "matrix": [(s, [(t, (s.pk, t.pk) in allowed) for t in statuses]) for s in statuses],
+        "has_transitions": bool(allowed),
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@project_view("workflow.manage")
+def workflow(request: HttpRequest, project: Project) -> HttpResponse:
+    """Statuses (add, rename, categorise, order, WIP limit, delete) and allowed transitions."""
+    errors: list[str] = []
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "add":
+                status_create(
+                    actor=request.user,
+                    project=project,
+                    name=request.POST.get("name", ""),  # type: ignore[arg-type]
+                    category=request.POST.get("category", ""),
+                    wip_limit=request.POST.get("wip_limit"),
+                )
+            elif action in ("save", "delete"):
+                target = Status.objects.filter(
+                    project=project, pk=request.POST.get("status") or 0
+                ).first()
+                if target is None:
+                    raise ValidationError({"status": ["No such status."]})
+                if action == "save":
+                    status_update(
+                        actor=request.user,
+                        status=target,
+                        name=request.POST.get("name", ""),  # type: ignore[arg-type]
+                        category=request.POST.get("category", ""),
+                        order=request.POST.get("order", 0),
+                        wip_limit=request.POST.get("wip_limit"),
+                    )
+                else:
+                    move_to = Status.objects.filter(
+                        project=project, pk=request.POST.get("move_to") or 0
+                    ).first()
+                    status_delete(actor=request.user, status=target, move_items_to=move_to)  # type: ignore[arg-type]
+            elif action == "transitions":
+                by_pk = {s.pk: s for s in Status.objects.filter(project=project)}
+                pairs = []
+                for raw in request.POST.getlist("allow"):
+                    source, _, dest = raw.partition(":")
+                    if (
+                        source.isdigit()
+                        and dest.isdigit()
+                        and int(source) in by_pk
+                        and int(dest) in by_pk
+                    ):
+                        pairs.append((by_pk[int(source)], by_pk[int(dest)]))
+                transitions_set(actor=request.user, project=project, pairs=pairs)  # type: ignore[arg-type]
+            else:
+                raise ValidationError({"action": ["Unknown action."]})
+        except ValidationError as exc:
+            errors = _errors(exc)
+        else:
+            messages.success(request, "Workflow saved.")
+            return redirect("sprints:workflow", key=project.key)
+    return render(
+        request,
+        "sprints/workflow.html",
+        _workflow_context(project, errors=errors),
+        status=400 if errors else 200,
+    )

@@ -14,7 +14,7 @@ from decimal import Decimal
 WIDTH = 640
 HEIGHT = 260
 PAD_LEFT = 44
-PAD_RIGHT = 12
+PAD_RIGHT = 26
 PAD_TOP = 12
 PAD_BOTTOM = 34
 
