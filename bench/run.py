@@ -1,10 +1,12 @@
 """``make bench``: serve TPM with gunicorn (2 sync workers, DEBUG off) next to two floor views
 and drive both from a second process on loopback; print a Markdown report.
 
-Each scenario runs ``BENCH_SECONDS`` (default 15) with 8 closed-loop clients, in 3 rounds
-interleaved with the others; medians are reported, with each scenario's ratio to its floor
-in the same run (reads to the tiny-JSON view, writes to the one-UPDATE view) and p50 with a
-single client. SQL queries per request are counted in-process with Django's test client.
+Usage: ``python bench/run.py [projects|work|all]`` (default all). Each HTTP scenario runs
+``BENCH_SECONDS`` (default 30) with 8 closed-loop clients, in ``BENCH_ROUNDS`` (default 3)
+rounds interleaved with the other scenarios; medians are reported with each scenario's ratio
+to its floor measured in the same run (reads to the tiny-JSON view, writes to the one-UPDATE
+view) and p50 with a single client. SQL statements per request are counted in-process.
+The "work" suite also times the backlog and board pages and the metric workers.
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
 
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CLIENTS = 8
+FLOORS = [
+    {"name": "floor: tiny JSON", "method": "GET", "path": "/bench/floor-json/"},
+    {"name": "floor: one UPDATE", "method": "GET", "path": "/bench/floor-update/"},
+]
 
 
 def ensure_database() -> None:
@@ -42,6 +48,7 @@ def ensure_database() -> None:
 
 
 def main() -> None:
+    suite = sys.argv[1] if len(sys.argv) > 1 else "all"
     import django
 
     django.setup()
@@ -56,10 +63,20 @@ def main() -> None:
         )
         cursor.execute("INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT DO NOTHING")
 
-    from bench import scenarios
+    from bench import scenarios, work
 
-    token, specs = scenarios.prepare()
-    queries = scenarios.count_queries(specs)
+    specs = list(FLOORS)
+    token = ""
+    extra: list[str] = []
+    if suite in ("projects", "all"):
+        token, more = scenarios.prepare()
+        specs += more
+    if suite in ("work", "all"):
+        token, more = work.prepare()
+        specs += more
+        extra += work.page_timings()
+        extra += work.worker_timings()
+    queries = scenarios.count_queries(specs, token)
     connection.close()
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
@@ -86,6 +103,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print(report(specs, results, queries))
+    for line in extra:
+        print(line)
 
 
 def wait_ready() -> None:
@@ -108,10 +127,12 @@ def load(spec: dict, token: str, clients: int, seconds: float) -> dict:
     }
     payload = {
         "method": spec["method"],
-        "path": spec["path"],
+        "path": spec.get("path"),
+        "paths": spec.get("paths"),
         "headers": headers,
         "body": spec.get("body"),
         "toggle": spec.get("toggle"),
+        "versioned": spec.get("versioned", False),
         "clients": clients,
         "seconds": seconds,
         "host": "127.0.0.1",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -45,16 +48,20 @@ def _seed() -> tuple[object, object]:
     return user, first
 
 
-def prepare() -> tuple[str, list[dict]]:
+def bench_token() -> str:
+    """A fresh personal token of the "bench" user (the one every scenario runs as)."""
+    from tpm.models import User
     from tpm.services import api_token_create
 
+    user, _ = User.objects.get_or_create(username="bench", defaults={"email": "bench@example.com"})
+    _, token = api_token_create(actor=user, name=f"bench-{uuid.uuid4().hex[:12]}")
+    return token
+
+
+def prepare() -> tuple[str, list[dict]]:
     user, first = _seed()
-    _, token = api_token_create(
-        actor=user, name=f"bench-{connection.cursor().connection.get_backend_pid()}"
-    )
+    token = bench_token()
     specs = [
-        {"name": "floor: tiny JSON", "method": "GET", "path": "/bench/floor-json/"},
-        {"name": "floor: one UPDATE", "method": "GET", "path": "/bench/floor-update/"},
         {
             "name": f"list {PROJECTS} projects",
             "method": "GET",
@@ -84,29 +91,23 @@ def prepare() -> tuple[str, list[dict]]:
     return token, specs
 
 
-def count_queries(specs: list[dict]) -> dict[str, int]:
-    from tpm.models import User
-
-    client = Client()
-    client.force_login(User.objects.get(username="bench"))
+def count_queries(specs: list[dict], token: str) -> dict[str, int]:
+    """SQL statements one request of each scenario runs, authenticated by token as in the load."""
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
     counts = {}
     for spec in specs:
-        body = spec.get("toggle", [None])[0] if spec.get("toggle") else spec.get("body")
+        body = spec["toggle"][0] if spec.get("toggle") else spec.get("body")
+        path = spec.get("path") or spec["paths"][0]
         with CaptureQueriesContext(connection) as captured:
             if spec["method"] == "GET":
-                client.get(spec["path"])
+                client.get(path)
             else:
                 client.generic(
-                    spec["method"],
-                    spec["path"],
-                    data=__import__("json").dumps(body),
-                    content_type="application/json",
+                    spec["method"], path, data=json.dumps(body), content_type="application/json"
                 )
-        counts[spec["name"]] = len(
-            [
-                q
-                for q in captured.captured_queries
-                if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
-            ]
+        counts[spec["name"]] = sum(
+            1
+            for q in captured.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
         )
     return counts

@@ -51,6 +51,18 @@ def browser_type_launch_args(_require_chromium):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Stable pages: British locale like LANGUAGE_CODE, UTC, fixed size, no CSS transitions."""
+    return {
+        **browser_context_args,
+        "locale": "en-GB",
+        "timezone_id": "UTC",
+        "viewport": {"width": 1280, "height": 800},
+        "reduced_motion": "reduce",
+    }
+
+
 @pytest.fixture(autouse=True)
 def _screenshot_final_page(request, page):
     """After each journey, pass or fail, save its final page as test-artifacts/<test>.png."""

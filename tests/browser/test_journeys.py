@@ -104,15 +104,6 @@ def test_pm_creates_project_and_adds_member_inline(live_server, page: Page):
     assert Membership.objects.filter(project=project).count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "App bug: htmx 2 does not swap 4xx responses by default, so the 400 error fragments of "
-        "member_add/member_update never reach the page (templates/base.html:6 htmx-config needs "
-        "a responseHandling entry that swaps 400/409). Remove this mark with the fix."
-    ),
-)
 def test_member_form_errors_show_inline_without_reload(live_server, page: Page):
     owner = UserFactory(username="olga", first_name="Olga", last_name="Owner")
     project = ProjectFactory(key="RSK", name="Risk register")
