@@ -1,14 +1,16 @@
-"""Loaders for the metric tasks: a few set-based queries each, values only, no model objects.
+"""Loaders for the metric tasks: set-based queries returning plain tuples, no model objects.
 
-(Selectors in spirit; kept apart from selectors.py because they return metrics dataclasses.)
+(Selectors in spirit; kept apart from selectors.py because they return metrics inputs.)
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
@@ -18,66 +20,89 @@ from sprints.metrics import ItemEvent as MetricEvent
 from sprints.models import ItemEvent, Sprint
 
 FLOW_DAYS = 180
-_METRIC_FIELDS = ("status", "points", "hours", "sprint", "deleted")
-
-
-def _decode(field: str, value: str | None) -> object:
-    if field == "deleted":
-        return True
-    if value is None:
-        return None
-    if field in ("points", "hours"):
-        return Decimal(value)
-    if field == "sprint":
-        return int(value)
-    return value
-
-
-def _events(rows: object) -> tuple[MetricEvent, ...]:
-    return tuple(
-        MetricEvent(item_id=item_id, at=at, field=field, value=_decode(field, value))
-        for item_id, at, field, value in rows  # type: ignore[attr-defined]
-    )
 
 
 def project_today(project: Project) -> date:
     return timezone.now().astimezone(ZoneInfo(project.timezone)).date()
 
 
-def burndown_inputs_load(*, sprint_id: int) -> BurndownInput | None:
-    """Everything the burndown of one sprint needs: 2 queries. None if the sprint is gone.
-
-    Events are those of every item that was ever in the sprint, up to the sprint's close
-    (or the end of its last day), so later changes never reach a closed sprint.
-    """
-    sprint = Sprint.objects.select_related("project").filter(pk=sprint_id).first()
-    if sprint is None:
-        return None
-    project = sprint.project
-    zone = ZoneInfo(project.timezone)
-    horizon = sprint.closed_at or datetime.combine(
+def _horizon(sprint: Sprint, zone: ZoneInfo) -> datetime:
+    return sprint.closed_at or datetime.combine(
         sprint.end_date + timedelta(days=1), time(0), tzinfo=zone
     )
-    members = ItemEvent.objects.filter(field=ItemEvent.Field.SPRINT, value=str(sprint.pk)).values(
-        "item_id"
+
+
+def burndown_inputs_load_many(*, project_id: int, sprint_ids: list[int]) -> list[BurndownInput]:
+    """Burndown inputs of several sprints of one project: 2 queries whatever their number.
+
+    One query reads every history row of the items that were ever in any of the sprints;
+    each sprint then gets its own items' rows up to its close (or the end of its last day),
+    so later changes never reach a closed sprint.
+    """
+    sprints = list(
+        Sprint.objects.filter(project_id=project_id, pk__in=sprint_ids).select_related("project")
     )
-    rows = (
-        ItemEvent.objects.filter(item_id__in=members, field__in=_METRIC_FIELDS, at__lte=horizon)
-        .order_by()
-        .values_list("item_id", "at", "field", "value")
-        .iterator(chunk_size=5000)
-    )
-    return BurndownInput(
-        sprint_id=sprint.pk,
-        start_date=sprint.start_date,
-        end_date=sprint.end_date,
-        timezone=project.timezone,
-        working_days=frozenset(project.working_days),
-        committed_points=sprint.committed_points,
-        closed_at=sprint.closed_at,
-        today=project_today(project),
-        events=_events(rows),
-    )
+    if not sprints:
+        return []
+    project = sprints[0].project
+    zone = ZoneInfo(project.timezone)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.item_id, e.at, e.field, e.value
+            FROM sprints_itemevent e
+            WHERE e.project_id = %s
+              AND e.field IN ('status', 'points', 'hours', 'sprint', 'deleted')
+              AND e.item_id IN (
+                  SELECT item_id FROM sprints_itemevent
+                  WHERE field = 'sprint' AND value = ANY(%s) AND project_id = %s)
+              AND e.at <= %s
+            ORDER BY e.at
+            """,
+            [
+                project.pk,
+                [str(s.pk) for s in sprints],
+                project.pk,
+                max(_horizon(s, zone) for s in sprints),
+            ],
+        )
+        rows = cursor.fetchall()
+    visited: dict[int, set[int]] = defaultdict(set)
+    for item_id, _, field, value in rows:
+        if field == "sprint" and value is not None:
+            visited[item_id].add(int(value))
+    # Rows are (item_id, at, field, value) tuples, the shape of metrics.ItemEvent; handing them
+    # over as they come saves building a million objects (the metrics parse values themselves).
+    per_sprint: dict[int, list[MetricEvent]] = {s.pk: [] for s in sprints}
+    horizons = {s.pk: _horizon(s, zone) for s in sprints}
+    for row in rows:
+        for sprint_id in visited.get(row[0], ()):
+            if sprint_id in per_sprint and row[1] <= horizons[sprint_id]:
+                per_sprint[sprint_id].append(row)
+    today = project_today(project)
+    return [
+        BurndownInput(
+            sprint_id=s.pk,
+            start_date=s.start_date,
+            end_date=s.end_date,
+            timezone=project.timezone,
+            working_days=frozenset(project.working_days),
+            committed_points=s.committed_points,
+            closed_at=s.closed_at,
+            today=today,
+            events=tuple(per_sprint[s.pk]),
+        )
+        for s in sprints
+    ]
+
+
+def burndown_inputs_load(*, sprint_id: int) -> BurndownInput | None:
+    """Everything the burndown of one sprint needs. None if the sprint is gone."""
+    project_id = Sprint.objects.filter(pk=sprint_id).values_list("project_id", flat=True).first()
+    if project_id is None:
+        return None
+    loaded = burndown_inputs_load_many(project_id=project_id, sprint_ids=[sprint_id])
+    return loaded[0] if loaded else None
 
 
 def velocity_inputs_load(*, project_id: int) -> list[SprintFigures]:
@@ -99,7 +124,7 @@ def velocity_inputs_load(*, project_id: int) -> list[SprintFigures]:
 
 
 def flow_inputs_load(*, project: Project) -> FlowInput:
-    """Status and deletion events of every item of the project (1-2 queries).
+    """Status and deletion events of every item of the project, in time order (2 queries).
 
     The range is the last 180 days up to today, not before the project's first event.
     """
@@ -109,15 +134,16 @@ def flow_inputs_load(*, project: Project) -> FlowInput:
     start = today - timedelta(days=FLOW_DAYS - 1)
     if first is not None:
         start = max(start, first.astimezone(zone).date())
-    rows = (
-        ItemEvent.objects.filter(project=project, field__in=("status", "deleted"))
-        .order_by()
-        .values_list("item_id", "at", "field", "value")
-        .iterator(chunk_size=20000)
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT item_id, at, field, value FROM sprints_itemevent
+            WHERE project_id = %s AND field IN ('status', 'deleted') AND at < %s
+            ORDER BY at
+            """,
+            [project.pk, datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)],
+        )
+        events = tuple(cursor.fetchall())  # (item_id, at, field, value): the ItemEvent shape
     return FlowInput(
-        start_date=min(start, today),
-        end_date=today,
-        timezone=project.timezone,
-        events=_events(rows),
+        start_date=min(start, today), end_date=today, timezone=project.timezone, events=events
     )

@@ -8,26 +8,26 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 TWO_PLACES = Decimal("0.01")
 ZERO = Decimal("0")
 
 
-@dataclass(frozen=True)
-class ItemEvent:
+class ItemEvent(NamedTuple):
     """One change in a work item's history. Creating an item emits one event per field with its
-    initial value, all at the creation time."""
+    initial value, all at the creation time. (A NamedTuple: a million of them load fast.)"""
 
     item_id: int
     at: datetime  # timezone-aware
     field: str  # "status" (category), "points", "hours", "sprint" (id or None), "deleted"
-    value: object
+    value: object  # points/hours: Decimal or decimal string; sprint: id (int or digits) or None
 
 
 @dataclass(frozen=True)
@@ -106,22 +106,22 @@ def _end_of(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _sorted(events: Iterable[ItemEvent]) -> list[ItemEvent]:
-    return sorted(events, key=lambda e: e.at)
+    return sorted(
+        events, key=itemgetter(1)
+    )  # by time; events may be plain (id, at, field, value) tuples
 
 
 # --- burndown ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _ItemState:
-    in_sprint: bool = False
-    deleted: bool = False
-    category: str = "todo"
-    points: Decimal = ZERO
-    hours: Decimal = ZERO
-
-    def counts(self) -> bool:
-        return self.in_sprint and not self.deleted
+def _cents(value: object, cache: dict[object, int]) -> int:
+    """Points or hours (Decimal, str or None) as whole hundredths, memoised: few values repeat."""
+    if value is None:
+        return 0
+    found = cache.get(value)
+    if found is None:
+        found = cache[value] = int((Decimal(str(value)) * 100).to_integral_value(ROUND_HALF_UP))
+    return found
 
 
 def burndown_compute(inputs: BurndownInput) -> list[BurndownDay]:
@@ -134,7 +134,7 @@ def burndown_compute(inputs: BurndownInput) -> list[BurndownDay]:
     count only unfinished scope items. The ideal line falls from the committed points to 0
     over the sprint's working days (flat on non-working days); None before the sprint starts.
     Days run from the start to the end date, stopping at ``today`` unless the sprint is closed.
-    Runs in O(events log events + days): totals are kept incrementally while sweeping.
+    One sweep over the events in time order keeps the totals incrementally, in hundredths.
     """
     zone = ZoneInfo(inputs.timezone)
     last_day = (
@@ -142,36 +142,14 @@ def burndown_compute(inputs: BurndownInput) -> list[BurndownDay]:
     )
     if last_day < inputs.start_date:
         return []
-    events = [
-        e for e in _sorted(inputs.events) if inputs.closed_at is None or e.at <= inputs.closed_at
-    ]
-    states: dict[int, _ItemState] = defaultdict(_ItemState)
-    totals = {"scope": ZERO, "remaining": ZERO, "hours": ZERO}
-
-    def contribution(state: _ItemState) -> tuple[Decimal, Decimal, Decimal]:
-        if not state.counts():
-            return ZERO, ZERO, ZERO
-        open_ = state.category != "done"
-        return state.points, state.points if open_ else ZERO, state.hours if open_ else ZERO
-
-    def apply(event: ItemEvent) -> None:
-        state = states[event.item_id]
-        scope, remaining, hours = contribution(state)
-        if event.field == "status":
-            state.category = str(event.value)
-        elif event.field == "points":
-            state.points = Decimal(str(event.value)) if event.value is not None else ZERO
-        elif event.field == "hours":
-            state.hours = Decimal(str(event.value)) if event.value is not None else ZERO
-        elif event.field == "sprint":
-            state.in_sprint = event.value == inputs.sprint_id
-        elif event.field == "deleted":
-            state.deleted = True
-        new_scope, new_remaining, new_hours = contribution(state)
-        totals["scope"] += new_scope - scope
-        totals["remaining"] += new_remaining - remaining
-        totals["hours"] += new_hours - hours
-
+    events = _sorted(inputs.events)
+    if inputs.closed_at is not None:
+        events = [e for e in events if e[1] <= inputs.closed_at]
+    sprint_id = inputs.sprint_id
+    cache: dict[object, int] = {}
+    # Per item: [in this sprint, deleted, done, points, hours] (points and hours in hundredths).
+    states: dict[int, list] = {}  # type: ignore[type-arg]
+    scope = remaining = hours = 0
     all_days = [
         inputs.start_date + timedelta(days=n)
         for n in range((inputs.end_date - inputs.start_date).days + 1)
@@ -179,14 +157,37 @@ def burndown_compute(inputs: BurndownInput) -> list[BurndownDay]:
     working_total = sum(1 for d in all_days if d.weekday() in inputs.working_days)
     worked = 0
     result = []
-    index = 0
+    index, count = 0, len(events)
     for day in all_days:
         if day > last_day:
             break
         boundary = _end_of(day, zone)
-        while index < len(events) and events[index].at < boundary:
-            apply(events[index])
+        while index < count and events[index][1] < boundary:
+            item_id, _, field, value = events[index]
             index += 1
+            state = states.get(item_id)
+            if state is None:
+                state = states[item_id] = [False, False, False, 0, 0]
+            if state[0] and not state[1]:
+                scope -= state[3]
+                if not state[2]:
+                    remaining -= state[3]
+                    hours -= state[4]
+            if field == "status":
+                state[2] = value == "done"
+            elif field == "points":
+                state[3] = _cents(value, cache)
+            elif field == "hours":
+                state[4] = _cents(value, cache)
+            elif field == "sprint":
+                state[0] = value is not None and int(value) == sprint_id  # type: ignore[call-overload]
+            elif field == "deleted":
+                state[1] = True
+            if state[0] and not state[1]:
+                scope += state[3]
+                if not state[2]:
+                    remaining += state[3]
+                    hours += state[4]
         if day.weekday() in inputs.working_days:
             worked += 1
         ideal = None
@@ -199,10 +200,10 @@ def burndown_compute(inputs: BurndownInput) -> list[BurndownDay]:
         result.append(
             BurndownDay(
                 date=day,
-                scope_points=_q(totals["scope"]),
-                remaining_points=_q(totals["remaining"]),
-                completed_points=_q(totals["scope"] - totals["remaining"]),
-                remaining_hours=_q(totals["hours"]),
+                scope_points=_q(Decimal(scope) / 100),
+                remaining_points=_q(Decimal(remaining) / 100),
+                completed_points=_q(Decimal(scope - remaining) / 100),
+                remaining_hours=_q(Decimal(hours) / 100),
                 ideal_points=_q(ideal) if ideal is not None else None,
             )
         )
@@ -271,28 +272,28 @@ def flow_compute(inputs: FlowInput) -> Flow:
         monday += timedelta(days=7)
 
     def apply(event: ItemEvent) -> None:
-        item = event.item_id
+        item, at, field, value = event
         if item not in created:
-            created[item] = event.at
-        if event.field == "deleted":
+            created[item] = at
+        if field == "deleted":
             if item not in deleted and item in category:
                 counts[category[item]] -= 1
             deleted.add(item)
             return
-        if event.field != "status" or item in deleted:
+        if field != "status" or item in deleted:
             return
-        new = str(event.value)
+        new = str(value)
         old = category.get(item)
         if old is not None:
             counts[old] -= 1
         counts[new] += 1
         category[item] = new
         if new == "in_progress" and item not in first_progress:
-            first_progress[item] = event.at
+            first_progress[item] = at
         if new == "done" and old != "done":
-            last_done[item] = event.at
-            if range_start <= event.at < range_end:
-                local = event.at.astimezone(zone).date()
+            last_done[item] = at
+            if range_start <= at < range_end:
+                local = at.astimezone(zone).date()
                 week = local - timedelta(days=local.weekday())
                 throughput[week] = throughput.get(week, 0) + 1
 
@@ -301,7 +302,7 @@ def flow_compute(inputs: FlowInput) -> Flow:
     day = inputs.start_date
     while day <= inputs.end_date:
         boundary = _end_of(day, zone)
-        while index < len(events) and events[index].at < boundary:
+        while index < len(events) and events[index][1] < boundary:
             apply(events[index])
             index += 1
         days.append(
@@ -313,7 +314,7 @@ def flow_compute(inputs: FlowInput) -> Flow:
             )
         )
         day += timedelta(days=1)
-    while index < len(events) and events[index].at < range_end:
+    while index < len(events) and events[index][1] < range_end:
         apply(events[index])
         index += 1
 
