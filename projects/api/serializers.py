@@ -5,25 +5,10 @@ from typing import Any
 from rest_framework import serializers
 
 from projects.models import Membership, Project
+from projects.services import PROJECT_EDITABLE_FIELDS
 from tpm.permissions import Role, remember_role, role_for
 
-PROJECT_FIELDS = (
-    "allow_parallel_sprints",
-    "key",
-    "name",
-    "description",
-    "methodology",
-    "phase",
-    "start_date",
-    "target_date",
-    "timezone",
-    "working_days",
-    "business_case",
-    "objectives",
-    "in_scope",
-    "out_of_scope",
-    "success_criteria",
-)
+PROJECT_FIELDS = ("key", *PROJECT_EDITABLE_FIELDS)
 
 
 class ProjectSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

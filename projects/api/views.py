@@ -35,7 +35,6 @@ from projects.services import (
     project_update,
 )
 from tpm.api.views import TpmViewSet
-from tpm.errors import PreconditionFailed, StaleVersion
 from tpm.permissions import role_for
 
 
@@ -64,9 +63,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TpmViewSe
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self.get_object()
-        response = Response(self.get_serializer(project).data)
-        response["ETag"] = self.etag_for(project)
-        return response
+        return self.versioned_response(project, self.get_serializer(project).data)
 
     @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
     def create(self, request: Request) -> Response:
@@ -85,20 +82,14 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TpmViewSe
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         expected = self.expected_version(project, changes.pop("version", None))
-        try:
+        with self.precondition():
             project = project_update(
                 actor=request.user,
                 project=project,  # type: ignore[arg-type]
                 expected_version=expected,
                 **changes,
             )
-        except StaleVersion as exc:
-            if request.headers.get("If-Match"):
-                raise PreconditionFailed(current=exc.current) from exc
-            raise
-        response = Response(self.get_serializer(project).data)
-        response["ETag"] = self.etag_for(project)
-        return response
+        return self.versioned_response(project, self.get_serializer(project).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project_delete(actor=request.user, project=self.get_object())  # type: ignore[arg-type]

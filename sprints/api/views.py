@@ -67,7 +67,6 @@ from sprints.services.sprints import (
 )
 from sprints.services.workflow import status_create, status_delete, status_update
 from tpm.api.views import TpmViewSet
-from tpm.errors import PreconditionFailed, StaleVersion
 from tpm.models import User
 from tpm.permissions import can
 
@@ -153,9 +152,7 @@ class ItemViewSet(mixins.ListModelMixin, TpmViewSet):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
-        response = Response(WorkItemSerializer(item).data)
-        response["ETag"] = self.etag_for(item)
-        return response
+        return self.versioned_response(item, WorkItemSerializer(item).data)
 
     @extend_schema(request=WorkItemWriteSerializer(partial=True), responses=WorkItemSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -165,16 +162,10 @@ class ItemViewSet(mixins.ListModelMixin, TpmViewSet):
         changes = resolve_item_references(item.project, data.validated_data)
         changes.pop("position", None)
         expected = self.expected_version(item, changes.pop("version", None))
-        try:
+        with self.precondition():
             work_item_update(actor=request.user, item=item, expected_version=expected, **changes)  # type: ignore[arg-type]
-        except StaleVersion as exc:
-            if request.headers.get("If-Match"):
-                raise PreconditionFailed(current=exc.current) from exc
-            raise
         fresh = work_item_get_for_user(user=request.user, key=f"{item.project.key}-{item.number}")
-        response = Response(WorkItemSerializer(fresh).data)
-        response["ETag"] = self.etag_for(fresh)
-        return response
+        return self.versioned_response(fresh, WorkItemSerializer(fresh).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         work_item_delete(actor=request.user, item=self.get_object())  # type: ignore[arg-type]
@@ -283,9 +274,7 @@ class SprintViewSet(mixins.RetrieveModelMixin, TpmViewSet):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sprint = self.get_object()
-        response = Response(SprintSerializer(sprint).data)
-        response["ETag"] = self.etag_for(sprint)
-        return response
+        return self.versioned_response(sprint, SprintSerializer(sprint).data)
 
     @extend_schema(request=SprintWriteSerializer(partial=True), responses=SprintSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -294,10 +283,11 @@ class SprintViewSet(mixins.RetrieveModelMixin, TpmViewSet):
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         expected = self.expected_version(sprint, changes.pop("version", None))
-        sprint = sprint_update(
-            actor=request.user, sprint=sprint, expected_version=expected, **changes
-        )  # type: ignore[arg-type]
-        return Response(SprintSerializer(sprint).data)
+        with self.precondition():
+            sprint = sprint_update(
+                actor=request.user, sprint=sprint, expected_version=expected, **changes
+            )  # type: ignore[arg-type]
+        return self.versioned_response(sprint, SprintSerializer(sprint).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sprint_delete(actor=request.user, sprint=self.get_object())  # type: ignore[arg-type]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from django.db.models import Model
 from rest_framework import permissions, viewsets
 from rest_framework.request import Request
+from rest_framework.response import Response
 
-from tpm.errors import PreconditionFailed
+from tpm.errors import PreconditionFailed, StaleVersion
 from tpm.permissions import can
 
 
@@ -51,6 +54,24 @@ class TpmViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     @staticmethod
     def etag_for(instance: Model) -> str:
         return f'"{instance._meta.label_lower}-{instance.pk}-v{instance.version}"'  # type: ignore[attr-defined]
+
+    def versioned_response(self, instance: Model, data: Any, status: int = 200) -> Response:
+        """A response carrying the object's ``ETag`` (for a later ``If-Match``)."""
+        response = Response(data, status=status)
+        response["ETag"] = self.etag_for(instance)
+        return response
+
+    @contextmanager
+    def precondition(self) -> Iterator[None]:
+        """Report a lost race as 412 when the client sent ``If-Match`` (409 for ``version``)."""
+        try:
+            yield
+        except PreconditionFailed:
+            raise
+        except StaleVersion as exc:
+            if self.request.headers.get("If-Match"):
+                raise PreconditionFailed(current=exc.current) from exc
+            raise
 
     def expected_version(self, instance: Model, body_version: Any) -> int | None:
         """The version an update must match: ``If-Match`` (412 on mismatch) or the body's.
