@@ -214,7 +214,7 @@ def _members_response(
     return render(
         request,
         "projects/project_settings.html",
-        _settings_context(request, project, **context),
+        _settings_context(request, project, **{k: v for k, v in context.items() if k != "project"}),
         status=status,
     )
 

@@ -106,7 +106,15 @@ class WorkItemWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
     description = serializers.CharField(required=False, allow_blank=True)
     status = serializers.CharField(required=False, max_length=50, help_text="Status name.")
     priority = serializers.ChoiceField(choices=WorkItem.Priority.choices, required=False)
-    story_points = _number(required=False, allow_null=True, min_value=0, max_value=1000)
+    story_points = serializers.DecimalField(  # one decimal place, like the model
+        max_digits=5,
+        decimal_places=1,
+        coerce_to_string=False,
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=1000,
+    )
     original_estimate_hours = _number(required=False, allow_null=True, min_value=0, max_value=10000)
     remaining_hours = _number(required=False, allow_null=True, min_value=0, max_value=10000)
     assignee = serializers.IntegerField(required=False, allow_null=True, help_text="User id.")
