@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from projects.decorators import project_view
 from projects.models import Project
@@ -67,6 +68,11 @@ def item_view(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
         return wrapper
 
     return decorator
+
+
+def _points(value: Decimal | None) -> str:
+    """Points for a message: "13", "2.5", "0"; never "13.0" or "Decimal('13')"."""
+    return "0" if value is None else format(Decimal(value).normalize(), "f")
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -176,7 +182,7 @@ def backlog_rank(request: HttpRequest, project: Project) -> HttpResponse:
         return render(
             request,
             "sprints/backlog.html#backlog-body",
-            _backlog_context(request, project),
+            _backlog_context(request, project, rank_focus=request.POST.get("rank", "")),
             status=status,
         )
     return redirect("sprints:backlog", key=project.key)
@@ -499,22 +505,13 @@ def sprint_detail(request: HttpRequest, sprint: Sprint) -> HttpResponse:
 @require_GET
 @_sprint_view
 def sprint_chart(request: HttpRequest, sprint: Sprint) -> HttpResponse:
-    """The burndown fragment; polling stops (286) once a worker caught up with the last change."""
+    """The burndown fragment for polling: 204 (nothing to swap) until newer rows exist."""
     context = {"sprint": sprint, **_sprint_charts(sprint)}
-    response = render(request, "sprints/sprint_detail.html#burndown-panel", context)
-    if _is_fresh(sprint.project_id, context["computed_at"]):
-        stop = HttpResponseStopPolling()
-        stop.content = response.content
-        return stop
-    return response
-
-
-def _is_fresh(project_id: int, computed_at: Any) -> bool:
-    from tpm.models import StaleProject
-
-    return (
-        computed_at is not None and not StaleProject.objects.filter(project_id=project_id).exists()
-    )
+    computed_at = context["computed_at"]
+    shown = request.GET.get("after", "")
+    if computed_at is not None and shown == computed_at.isoformat():
+        return HttpResponse(status=204)
+    return render(request, "sprints/sprint_detail.html#burndown-panel", context)
 
 
 @require_POST
@@ -536,8 +533,8 @@ def sprint_action(request: HttpRequest, sprint: Sprint, verb: str) -> HttpRespon
             closed = sprint_close(actor=request.user, sprint=sprint, move_unfinished_to=destination)  # type: ignore[arg-type]
             messages.success(
                 request,
-                f"{closed.name} closed with {closed.completed_points} of "
-                f"{closed.committed_points} points done.",
+                f"{closed.name} closed with {_points(closed.completed_points)} of "
+                f"{_points(closed.committed_points)} points done.",
             )
     except (Conflict, ValidationError) as exc:
         messages.error(

@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",
+    "tpm.middleware.HtmxMessagesMiddleware",
 ]
 
 ROOT_URLCONF = "tpm.urls"

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -77,8 +77,9 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         messages.success(
             request, f"Token “{token.name}” revoked. Scripts using it stop working now."
         )
-    except ValidationError:
-        messages.error(request, "That token does not exist.")
+    except ValidationError as exc:
+        # Someone else's token, or none at all: the same answer, so ids don't leak.
+        raise Http404("No such token.") from exc
     if request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRefresh()
     return redirect("profile")

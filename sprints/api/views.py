@@ -384,6 +384,12 @@ class StatusViewSet(TpmViewSet):
         data = StatusDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = data.validated_data.get("move_items_to")
-        move_to = status_by_name(found.project, target) if target else None
+        move_to = None
+        if target:
+            try:
+                move_to = status_by_name(found.project, target)
+            except ValidationError as exc:
+                # status_by_name names the item's "status" field; here the bad value is the target.
+                raise ValidationError({"move_items_to": exc.messages}) from exc
         status_delete(actor=request.user, status=found, move_items_to=move_to)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -381,6 +381,8 @@ def work_item_update(
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(current=locked)
     locked.project = project
+    if not changes:
+        return locked  # nothing to change (a PATCH of unknown or read-only fields): no new version
     before = {
         field: getattr(
             locked, f"{field}_id" if field in ("status", "sprint", "assignee") else field

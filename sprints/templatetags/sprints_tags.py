@@ -67,11 +67,12 @@ def _points(value: Any) -> str:
 
 
 @register.simple_tag
-def backlog_rows(rows: list[Any], project_key: str, can_edit: bool) -> SafeString:
+def backlog_rows(rows: list[Any], project_key: str, can_edit: bool, focus: str = "") -> SafeString:
     """The backlog's rows, built in Python: a 2,000-item backlog renders in a few milliseconds.
 
     Every value is escaped; the markup matches ``sprints/backlog.html`` (keyboard move buttons,
-    drag handle data, selection checkbox).
+    drag handle data, selection checkbox). ``focus`` ("up:KEY-N") marks the move button the
+    user just pressed with ``autofocus``, so keyboard focus follows the moved item.
     """
     out = []
     drag = ' draggable="true"' if can_edit else ""
@@ -106,10 +107,12 @@ def backlog_rows(rows: list[Any], project_key: str, can_edit: bool) -> SafeStrin
         )
         if can_edit:
             button = 'type="submit" class="btn btn--ghost btn--small" form="rank-form" name="rank"'
+            up = " autofocus" if focus == f"up:{key}" else ""
+            down = " autofocus" if focus == f"down:{key}" else ""
             parts.append(
                 f'<span class="backlog__move">'
-                f'<button {button} value="up:{key}" aria-label="Move {key} up">↑</button>'
-                f'<button {button} value="down:{key}" aria-label="Move {key} down">↓</button>'
+                f'<button {button} value="up:{key}" aria-label="Move {key} up"{up}>↑</button>'
+                f'<button {button} value="down:{key}" aria-label="Move {key} down"{down}>↓</button>'
                 "</span>"
             )
         parts.append("</li>")

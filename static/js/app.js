@@ -25,8 +25,26 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var root = event.detail && event.detail.target ? event.detail.target : event.target;
     if (!root || !root.querySelector) return;
+    // An outerHTML swap detaches the old target: look in the element that replaced it.
+    if (!root.isConnected && root.id) root = document.getElementById(root.id) || root;
     var el = root.matches && root.matches("[autofocus]") ? root : root.querySelector("[autofocus]");
     if (el && typeof el.focus === "function") el.focus();
+  });
+
+  // Keep <details> (chart data tables) open across a swap that re-renders them.
+  var openDetails = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    openDetails = target && target.querySelectorAll
+      ? Array.prototype.map.call(target.querySelectorAll("details[open][id]"), function (d) { return d.id; })
+      : [];
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    openDetails.forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) el.setAttribute("open", "");
+    });
+    openDetails = [];
   });
 
   // Copy buttons: <button data-copy-target="#id">Copy</button>
