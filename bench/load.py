@@ -3,6 +3,10 @@
 Usage (as a module): ``python -m bench.load URL_JSON`` where the JSON names a scenario:
 {"method", "path", "headers", "body", "clients", "seconds", "host", "port"}; prints a JSON
 result with requests/s and latency percentiles. A request that is not 2xx counts as an error.
+
+``paths`` instead of ``path`` gives each client its own object (client n uses paths[n]).
+``versioned`` makes each client carry the object's ``version`` as a real client would: it
+reads the object once before the clock starts, then sends the version from each response.
 """
 
 from __future__ import annotations
@@ -32,20 +36,31 @@ def run(spec: dict) -> dict:
 
     def client(n: int) -> None:
         conn = http.client.HTTPConnection(spec["host"], spec["port"], timeout=30)
+        path = spec["paths"][n % len(spec["paths"])] if spec.get("paths") else spec["path"]
+        headers = spec.get("headers", {})
+        version = None
+        if spec.get("versioned"):
+            conn.request("GET", path, headers=headers)
+            version = json.loads(conn.getresponse().read())["version"]
         flip = 0
         while time.perf_counter() < stop_at:
             data = payload
             if spec.get("toggle"):  # alternate between two bodies (e.g. status back and forth)
-                data = json.dumps(spec["toggle"][flip % 2]).encode()
+                body = dict(spec["toggle"][flip % 2])
+                if version is not None:
+                    body["version"] = version
+                data = json.dumps(body).encode()
                 flip += 1
             started = time.perf_counter()
             try:
-                conn.request(
-                    spec["method"], spec["path"], body=data, headers=spec.get("headers", {})
-                )
+                conn.request(spec["method"], path, body=data, headers=headers)
                 response = conn.getresponse()
-                response.read()
+                content = response.read()
                 ok = 200 <= response.status < 300
+                if version is not None and response.status == 200:
+                    version = json.loads(content)["version"]
+                elif version is not None and response.status == 409:  # someone else wrote
+                    version = json.loads(content)["current"]["version"]
             except (OSError, http.client.HTTPException):
                 ok = False
                 conn.close()

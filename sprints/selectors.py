@@ -8,11 +8,11 @@ from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
-from django.db.models import F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Lag
 from django.http import Http404
 
-from projects.models import Project
+from projects.models import Membership, Project
 from sprints.models import (
     BurndownDay,
     Comment,
@@ -25,6 +25,7 @@ from sprints.models import (
     WorkItem,
     WorkLog,
 )
+from tpm.permissions import remember_role
 
 ITEM_KEY = re.compile(r"^([A-Z]{2,10})-(\d{1,9})$")
 
@@ -65,10 +66,18 @@ def work_item_get_for_user(*, user: Any, key: str) -> WorkItem:
     item = (
         _item_rows(WorkItem.objects.filter(project__key=match[1], number=int(match[2])))
         .filter(project__in=Project.objects.visible_to(user))
+        .annotate(  # the caller's role comes along, so the permission check asks no more
+            caller_role=Subquery(
+                Membership.objects.filter(project=OuterRef("project_id"), user_id=user.pk).values(
+                    "role"
+                )[:1]
+            )
+        )
         .first()
     )
     if item is None:
         raise Http404("No such item.")
+    remember_role(user, item.project, item.caller_role)  # type: ignore[attr-defined]
     return item
 
 

@@ -22,6 +22,18 @@ def _number(**kwargs: Any) -> serializers.DecimalField:
     )
 
 
+_DECIMAL = _number()
+_DATETIME = serializers.DateTimeField()
+
+
+def _decimal(value: Any) -> Any:
+    return None if value is None else _DECIMAL.to_representation(value)
+
+
+def _datetime(value: Any) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class StatusSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Status
@@ -86,6 +98,42 @@ class WorkItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "updated_at",
         )
         read_only_fields = fields
+
+    def to_representation(self, item: WorkItem) -> dict[str, Any]:
+        """The same dict DRF's field-by-field walk builds (a test holds them equal), built
+        directly: items are the hottest read of the API and the generic walk cost ~0.1 ms
+        per item. The declared fields above still define the schema and the field order."""
+        key = item.project.key
+        parent = getattr(item, "parent_number", None)
+        status = item.status
+        return {
+            "key": f"{key}-{item.number}",
+            "project": key,
+            "type": item.type,
+            "title": item.title,
+            "description": item.description,
+            "status": status.name,
+            "status_category": status.category,
+            "priority": item.priority,
+            "story_points": _decimal(item.story_points),
+            "original_estimate_hours": _decimal(item.original_estimate_hours),
+            "remaining_hours": _decimal(item.remaining_hours),
+            "assignee": item.assignee_id,
+            "reporter": item.reporter_id,
+            "parent": f"{key}-{parent}" if parent else None,
+            "sprint": item.sprint_id,
+            "rank": item.rank,
+            "labels": list(item.labels),
+            "due_date": item.due_date.isoformat() if item.due_date else None,
+            "blocked": item.blocked,
+            "blocked_reason": item.blocked_reason,
+            "blocked_by": [f"{key}-{n}" for n in (getattr(item, "blocker_numbers", None) or [])],
+            "acceptance_criteria": item.acceptance_criteria,
+            "resolved_at": _datetime(item.resolved_at),
+            "version": item.version,
+            "created_at": _datetime(item.created_at),
+            "updated_at": _datetime(item.updated_at),
+        }
 
     def get_key(self, item: WorkItem) -> str:
         return f"{item.project.key}-{item.number}"

@@ -274,6 +274,46 @@ def test_item_of_an_unknown_project_is_404_even_for_executives(api_as, item):
 # --- contract shapes -----------------------------------------------------------------------------
 
 
+def test_fast_item_representation_equals_drfs_field_walk(project, people):
+    """WorkItemSerializer builds its dict by hand for speed; it must equal DRF's generic walk."""
+    from rest_framework import serializers
+
+    from sprints.api.serializers import WorkItemSerializer
+    from sprints.selectors import work_item_get_for_user
+
+    owner, member = people["owner"], people["member"]
+    sprint = _sprint(project, owner)
+    epic = work_item_create(actor=owner, project=project, title="Network", type="epic")
+    blocker = work_item_create(actor=owner, project=project, title="Firewall", type="task")
+    work_item_create(
+        actor=owner,
+        project=project,
+        title="Peer <the> VPCs",
+        description="**now**",
+        story_points=Decimal("2.5"),
+        original_estimate_hours=Decimal("7.25"),
+        remaining_hours=Decimal("3"),
+        parent=epic,
+        sprint=sprint,
+        assignee=member,
+        labels=["Network", "aws"],
+        due_date=date(2026, 2, 1),
+        blocked=True,
+        blocked_reason="Review",
+        blocked_by=[blocker],
+        acceptance_criteria="Ping works",
+    )
+    done = work_item_create(actor=owner, project=project, title="Done one")
+    work_item_update(actor=owner, item=done, status="Done")
+
+    for key in ("MIG-1", "MIG-2", "MIG-3", "MIG-4"):
+        item = work_item_get_for_user(user=owner, key=key)
+        serializer = WorkItemSerializer()
+        generic = serializers.ModelSerializer.to_representation(serializer, item)
+        assert serializer.to_representation(item) == dict(generic)
+        assert list(serializer.to_representation(item)) == list(generic)
+
+
 def test_item_json_carries_the_contract_fields(api_as, project, people):
     owner, member = people["owner"], people["member"]
     sprint = _sprint(project, owner)
@@ -1086,3 +1126,14 @@ def test_history_list_query_count_does_not_grow(
     with django_assert_max_num_queries(ITEM_SUBLIST_QUERIES):
         response = client.get(ITEM + "history/?page_size=200")
     assert response.json()["count"] == n
+
+
+def test_get_one_item_is_one_query_including_the_permission_check(
+    api_as, people, item, django_assert_num_queries
+):
+    """Item, project, status, parent, blockers and the caller's role come in one statement."""
+    client = api_as("member")
+    with django_assert_num_queries(1):
+        response = client.get(ITEM)
+    assert response.status_code == 200
+    assert response.json()["key"] == "MIG-1"
