@@ -239,7 +239,9 @@ class SprintWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class SprintCloseWriteSerializer(serializers.Serializer):  # type: ignore[type-arg]
     move_unfinished_to = serializers.JSONField(
-        required=False, help_text='A sprint id, or "backlog" (the default).'
+        required=False,
+        allow_null=True,
+        help_text='A sprint id, or "backlog" (the default; null means the backlog too).',
     )
 
 

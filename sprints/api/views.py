@@ -344,7 +344,6 @@ class ProjectMetricsViewSet(ProjectScopedViewSet):
 
 class ProjectStatusViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
     serializer_class = StatusSerializer
-    pagination_class = None  # a workflow is a handful of statuses
     action_permissions = {"list": "project.view", "create": "workflow.manage"}
 
     def get_queryset(self) -> QuerySet[Status]:

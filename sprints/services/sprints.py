@@ -85,6 +85,8 @@ def sprint_update(
     locked = Sprint.objects.select_for_update().select_related("project").get(pk=sprint.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(current=locked)
+    if not changes:
+        return locked  # nothing to change: no new version, every client's ETag stays good
     if "name" in changes:
         locked.name = (changes["name"] or "").strip()[:100]
         if not locked.name:
