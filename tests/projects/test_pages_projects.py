@@ -383,7 +383,9 @@ def test_project_create_invalid_input_rerenders_with_inline_error(
     response = page_as("owner").post("/projects/new/", data)
     assert response.status_code == 400
     html = response.content.decode()
-    assert f'<ul class="field-errors" id="{field_id}-errors"><li>{message}</li></ul>' in html
+    assert f'<ul class="field-errors" id="{field_id}_error"><li>{message}</li></ul>' in html
+    # The invalid input points assistive technology at that list.
+    assert re.search(rf'aria-describedby="[^"]*\b{field_id}_error\b', html)
     assert "<h1" in html
     assert list(Project.objects.values_list("key", flat=True)) == ["MIG"]
     assert Membership.objects.count() == 3
@@ -464,7 +466,7 @@ def test_project_settings_post_invalid_dates_is_400_and_changes_nothing(page_as,
     response = page_as("owner").post("/projects/MIG/settings/", data)
     assert response.status_code == 400
     assert (
-        '<ul class="field-errors" id="id_target_date-errors">'
+        '<ul class="field-errors" id="id_target_date_error">'
         "<li>The target date must not be before the start date.</li></ul>"
     ) in response.content.decode()
     project.refresh_from_db()
