@@ -76,7 +76,7 @@ def page_as(people):
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_blocker):
+def _session_celery_worker(django_db_blocker):
     """A real Celery worker thread consuming this run's own queue on the real Redis broker."""
     from celery.contrib.testing.worker import start_worker
 
@@ -93,3 +93,28 @@ def celery_worker(django_db_blocker):
         shutdown_timeout=30,
     ) as worker:
         yield worker
+
+
+def _wait_until_idle(seconds: float = 30) -> None:
+    """Until the worker runs nothing and no project is stale (or ``seconds`` pass)."""
+    import time
+
+    from celery.worker import state
+
+    from tpm.models import StaleProject
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        busy = state.active_requests or state.reserved_requests
+        if not busy and not StaleProject.objects.exists():
+            return
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def celery_worker(_session_celery_worker, transactional_db):
+    """The real worker for one (transactional) test. Afterwards it waits until the worker is
+    idle, so the flush that ends the test never races a task still writing (a deadlock) and
+    no task of this test runs into the next one."""
+    yield _session_celery_worker
+    _wait_until_idle()
