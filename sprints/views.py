@@ -143,7 +143,10 @@ def backlog_item_create(request: HttpRequest, project: Project) -> HttpResponse:
             )
             return trigger_client_event(response, "item-changed")
     else:
-        error = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+        error = "; ".join(
+            f"{form[field].label if field in form.fields else 'Item'}: {' '.join(errs)}"
+            for field, errs in form.errors.items()
+        )
     context = _backlog_context(
         request, project, create_error=error, create_title=request.POST.get("title", "")
     )
@@ -481,7 +484,12 @@ def _sprint_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 def _sprint_charts(sprint: Sprint) -> dict[str, Any]:
     data = burndown_for_sprint(sprint=sprint)
-    return {"burndown": burndown_chart(sprint, data["days"]), "computed_at": data["computed_at"]}
+    days = data["days"]
+    return {
+        "burndown": burndown_chart(sprint, days),
+        "computed_at": data["computed_at"],
+        "completed_so_far": days[-1].completed_points if days else None,
+    }
 
 
 @require_GET

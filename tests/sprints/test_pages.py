@@ -542,7 +542,7 @@ def test_quick_create_bad_input_without_htmx_rerenders_the_page_with_400(page_as
     assert response.status_code == 400
     html = response.content.decode()
     assert "<html" in html
-    assert "This field is required." in _errors_list(html, "quick-errors")[0]
+    assert _errors_list(html, "quick-errors")[0].startswith("Title: This field is required.")
     assert _state(project) == before
 
 
