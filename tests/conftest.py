@@ -21,8 +21,17 @@ ROLES = ("owner", "member", "viewer", "executive", "outsider", "anonymous")
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Coalescing keys and throttles live in Redis; start every test from a clean slate."""
-    cache.clear()
+    """Coalescing keys and throttles live in Redis; start every test from a clean slate.
+
+    Only this run's keys (its own KEY_PREFIX): ``cache.clear()`` would FLUSHDB the shared
+    Redis database under every other test run and a ``make run`` beside it."""
+    from django.conf import settings
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

@@ -114,9 +114,15 @@ def recompute_started(kind: str, project_id: int) -> datetime:
     return timezone.now()
 
 
+_METRIC_LOCK = 0x74706D  # "tpm": the advisory lock space of metric_computed
+
+
 def metric_computed(kind: str, project_id: int, *, started_at: datetime) -> None:
     """Record a finished recompute and clear the outbox row once every kind is fresh."""
     with transaction.atomic(), connection.cursor() as cursor:
+        # Two kinds finishing at once would each miss the other's uncommitted run and leave
+        # the outbox row behind; finishing runs of one project take turns.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_METRIC_LOCK, project_id])
         cursor.execute(
             """
             INSERT INTO tpm_metricrun (project_id, kind, computed_at, runs)

@@ -373,11 +373,10 @@ def work_item_update(
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     project = item.project
-    locked = (
-        WorkItem.objects.select_for_update(of=("self",))
-        .select_related("status", "sprint", "assignee")
-        .get(pk=item.pk)
-    )
+    # Lock the bare row first, then read it with its joins. Locking through the joins lets a
+    # waiter re-check the updated row against the old status/sprint row and find nothing.
+    WorkItem.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
+    locked = WorkItem.objects.select_related("status", "sprint", "assignee").get(pk=item.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(current=locked)
     locked.project = project
