@@ -25,6 +25,7 @@ from sprints.models import (
     WorkItem,
     WorkLog,
 )
+from sprints.metrics import SprintFigures, velocity_compute
 from tpm.permissions import remember_role
 
 ITEM_KEY = re.compile(r"^([A-Z]{2,10})-(\d{1,9})$")
@@ -159,17 +160,44 @@ def burndown_for_sprint(*, sprint: Sprint) -> dict[str, Any]:
     }
 
 
-def velocity_for_project(*, project: Project) -> dict[str, Any]:
-    """Closed sprints' frozen figures and the stored statistics (2 queries)."""
+def velocity_for_project(*, project: Project, window: int | None = None) -> dict[str, Any]:
+    """Closed sprints' frozen figures and the stored statistics (2 queries).
+
+    ``window`` asks for the statistics over another number of recent closed sprints than the
+    stored default (3): they come from the same frozen per-sprint figures, a handful of rows.
+    """
     metrics = ProjectMetrics.objects.filter(project=project).first()
     sprints = list(
         Sprint.objects.filter(project=project, state=Sprint.State.CLOSED)
         .order_by("end_date", "pk")
         .values("id", "name", "start_date", "end_date", "committed_points", "completed_points")
     )
+    stored_window = metrics.velocity_window if metrics else 3
+    if window is not None and window != stored_window:
+        figures = velocity_compute(
+            [
+                SprintFigures(
+                    sprint_id=s["id"],
+                    name=s["name"],
+                    end_date=s["end_date"],
+                    committed_points=s["committed_points"] or Decimal(0),
+                    completed_points=s["completed_points"] or Decimal(0),
+                )
+                for s in sprints
+            ],
+            window=window,
+        )
+        return {
+            "computed_at": metrics.computed_at if metrics else None,
+            "window": window,
+            "sprints": sprints,
+            "mean": figures.mean,
+            "median": figures.median,
+            "stdev": figures.stdev,
+        }
     return {
         "computed_at": metrics.computed_at if metrics else None,
-        "window": metrics.velocity_window if metrics else 3,
+        "window": stored_window,
         "sprints": sprints,
         "mean": metrics.velocity_mean if metrics else None,
         "median": metrics.velocity_median if metrics else None,

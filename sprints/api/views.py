@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -333,9 +333,25 @@ class ProjectMetricsViewSet(ProjectScopedViewSet):
 
     action_permissions = {"velocity": "project.view", "flow": "project.view"}
 
-    @extend_schema(responses=VelocitySerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "window",
+                int,
+                description="Closed sprints the mean, median and stdev cover (1–20; default 3).",
+            )
+        ],
+        responses=VelocitySerializer,
+    )
     def velocity(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(VelocitySerializer(velocity_for_project(project=self.project)).data)
+        raw = request.query_params.get("window")
+        window = None
+        if raw is not None:
+            if not raw.isdigit() or not 1 <= int(raw) <= 20:
+                raise ValidationError({"window": ["Give a whole number of sprints from 1 to 20."]})
+            window = int(raw)
+        data = velocity_for_project(project=self.project, window=window)
+        return Response(VelocitySerializer(data).data)
 
     @extend_schema(responses=FlowSerializer)
     def flow(self, request: Request, *args: Any, **kwargs: Any) -> Response:

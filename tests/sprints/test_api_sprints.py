@@ -1033,6 +1033,16 @@ def test_velocity_after_a_recompute_covers_the_last_three_closed_sprints(
     assert body["window"] == 3
     assert ProjectMetrics.objects.get(project=project).velocity_stdev == Decimal("3.61")
 
+    # Another window over the same frozen figures: last two 10, 15; all four 20, 8, 10, 15.
+    two = client.get("/api/v1/projects/MIG/velocity/?window=2").json()
+    assert (two["window"], two["mean"], two["median"], two["stdev"]) == (2, 12.5, 12.5, 3.54)
+    four = client.get("/api/v1/projects/MIG/velocity/?window=4").json()
+    assert (four["mean"], four["median"], four["stdev"]) == (13.25, 12.5, 5.38)
+    for bad in ("0", "21", "x", "-1"):
+        refused = client.get(f"/api/v1/projects/MIG/velocity/?window={bad}")
+        assert refused.status_code == 400
+        assert "window" in refused.json()
+
 
 def test_flow_after_a_recompute_matches_a_hand_computed_week(
     api_as, project, people, django_assert_max_num_queries
