@@ -13,6 +13,7 @@ from django.db.models.functions import Lag
 from django.http import Http404
 
 from projects.models import Membership, Project
+from sprints.metrics import SprintFigures, velocity_compute
 from sprints.models import (
     BurndownDay,
     Comment,
@@ -25,7 +26,6 @@ from sprints.models import (
     WorkItem,
     WorkLog,
 )
-from sprints.metrics import SprintFigures, velocity_compute
 from tpm.permissions import remember_role
 
 ITEM_KEY = re.compile(r"^([A-Z]{2,10})-(\d{1,9})$")
