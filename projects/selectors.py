@@ -28,7 +28,9 @@ def membership_role_resolve(user: Any, project: Any) -> Role | None:
 def _with_role(queryset: QuerySet[Project], user: Any) -> QuerySet[Project]:
     return queryset.annotate(
         user_role=Subquery(
-            Membership.objects.filter(project=OuterRef("pk"), user_id=user.pk).values("role")[:1]
+            Membership.objects.filter(project=OuterRef("pk"), user_id=user.pk)
+            .order_by()  # the default ordering would join project and user for nothing
+            .values("role")[:1]
         )
     )
 

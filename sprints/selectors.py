@@ -69,9 +69,9 @@ def work_item_get_for_user(*, user: Any, key: str) -> WorkItem:
         .filter(project__in=Project.objects.visible_to(user))
         .annotate(  # the caller's role comes along, so the permission check asks no more
             caller_role=Subquery(
-                Membership.objects.filter(project=OuterRef("project_id"), user_id=user.pk).values(
-                    "role"
-                )[:1]
+                Membership.objects.filter(project=OuterRef("project_id"), user_id=user.pk)
+                .order_by()  # the default ordering would join project and user for nothing
+                .values("role")[:1]
             )
         )
         .first()
