@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import nh3
+from django.utils import timezone
 from markdown_it import MarkdownIt
 from rest_framework import serializers
 
 from sprints.models import Comment, ItemEvent, Sprint, Status, WorkItem, WorkLog
+from sprints.selectors import ITEM_MODEL_FIELDS
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
@@ -23,15 +26,20 @@ def _number(**kwargs: Any) -> serializers.DecimalField:
 
 
 _DECIMAL = _number()
-_DATETIME = serializers.DateTimeField()
 
 
 def _decimal(value: Any) -> Any:
     return None if value is None else _DECIMAL.to_representation(value)
 
 
-def _datetime(value: Any) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
+def _row_of(item: WorkItem) -> dict[str, Any]:
+    """A WorkItem as the row ``selectors.work_item_rows`` gives for lists."""
+    row = {name: getattr(item, name) for name in ITEM_MODEL_FIELDS}
+    row["project_key"] = getattr(item, "project_key", None) or item.project.key
+    row["status__name"], row["status__category"] = item.status.name, item.status.category
+    row["parent_number"] = getattr(item, "parent_number", None)
+    row["blocker_numbers"] = getattr(item, "blocker_numbers", None)
+    return row
 
 
 class StatusSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -99,41 +107,53 @@ class WorkItemSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         )
         read_only_fields = fields
 
-    def to_representation(self, item: WorkItem) -> dict[str, Any]:
+    def to_representation(self, item: WorkItem | dict[str, Any]) -> dict[str, Any]:
         """The same dict DRF's field-by-field walk builds (a test holds them equal), built
         directly: items are the hottest read of the API and the generic walk cost ~0.1 ms
-        per item. The declared fields above still define the schema and the field order."""
-        key = item.project.key
-        parent = getattr(item, "parent_number", None)
-        status = item.status
+        per item. Lists pass plain rows (``selectors.work_item_rows``: no model instances at
+        all); single items pass a WorkItem. The declared fields still define the schema."""
+        row = item if isinstance(item, dict) else _row_of(item)
+        key = row["project_key"]
+        parent = row["parent_number"]
+        when = self._datetime
         return {
-            "key": f"{key}-{item.number}",
+            "key": f"{key}-{row['number']}",
             "project": key,
-            "type": item.type,
-            "title": item.title,
-            "description": item.description,
-            "status": status.name,
-            "status_category": status.category,
-            "priority": item.priority,
-            "story_points": _decimal(item.story_points),
-            "original_estimate_hours": _decimal(item.original_estimate_hours),
-            "remaining_hours": _decimal(item.remaining_hours),
-            "assignee": item.assignee_id,
-            "reporter": item.reporter_id,
+            "type": row["type"],
+            "title": row["title"],
+            "description": row["description"],
+            "status": row["status__name"],
+            "status_category": row["status__category"],
+            "priority": row["priority"],
+            "story_points": _decimal(row["story_points"]),
+            "original_estimate_hours": _decimal(row["original_estimate_hours"]),
+            "remaining_hours": _decimal(row["remaining_hours"]),
+            "assignee": row["assignee_id"],
+            "reporter": row["reporter_id"],
             "parent": f"{key}-{parent}" if parent else None,
-            "sprint": item.sprint_id,
-            "rank": item.rank,
-            "labels": list(item.labels),
-            "due_date": item.due_date.isoformat() if item.due_date else None,
-            "blocked": item.blocked,
-            "blocked_reason": item.blocked_reason,
-            "blocked_by": [f"{key}-{n}" for n in (getattr(item, "blocker_numbers", None) or [])],
-            "acceptance_criteria": item.acceptance_criteria,
-            "resolved_at": _datetime(item.resolved_at),
-            "version": item.version,
-            "created_at": _datetime(item.created_at),
-            "updated_at": _datetime(item.updated_at),
+            "sprint": row["sprint_id"],
+            "rank": row["rank"],
+            "labels": list(row["labels"]),
+            "due_date": row["due_date"].isoformat() if row["due_date"] else None,
+            "blocked": row["blocked"],
+            "blocked_reason": row["blocked_reason"],
+            "blocked_by": [f"{key}-{n}" for n in (row["blocker_numbers"] or [])],
+            "acceptance_criteria": row["acceptance_criteria"],
+            "resolved_at": when(row["resolved_at"]),
+            "version": row["version"],
+            "created_at": when(row["created_at"]),
+            "updated_at": when(row["updated_at"]),
         }
+
+    def _datetime(self, value: datetime | None) -> str | None:
+        """DRF's ISO 8601 in the current time zone ("Z" for UTC); the zone looked up once."""
+        if value is None:
+            return None
+        zone = self.__dict__.get("_zone")
+        if zone is None:
+            zone = self.__dict__["_zone"] = timezone.get_current_timezone()
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     def get_key(self, item: WorkItem) -> str:
         return f"{item.project.key}-{item.number}"

@@ -47,6 +47,7 @@ from sprints.selectors import (
     work_item_get_for_user,
     work_item_list_for_project,
     work_item_list_visible_to,
+    work_item_rows,
     work_items_by_keys,
     worklog_list_for_item,
 )
@@ -95,7 +96,16 @@ def resolve_item_references(project: Project, data: dict[str, Any]) -> dict[str,
     return resolved
 
 
-class ProjectItemViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
+class ItemRowsListMixin:
+    """List items as plain rows: filters and pagination as usual, no model instances."""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = work_item_rows(self.filter_queryset(self.get_queryset()))  # type: ignore[attr-defined]
+        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        return self.get_paginated_response(WorkItemSerializer(page, many=True).data)  # type: ignore[attr-defined]
+
+
+class ProjectItemViewSet(ItemRowsListMixin, mixins.ListModelMixin, ProjectScopedViewSet):
     """``/projects/{key}/items/``: the project's items in backlog order; create one."""
 
     serializer_class = WorkItemSerializer
@@ -118,7 +128,7 @@ class ProjectItemViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
         return Response(WorkItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
-class ItemViewSet(mixins.ListModelMixin, TpmViewSet):
+class ItemViewSet(ItemRowsListMixin, mixins.ListModelMixin, TpmViewSet):
     """``/items/``: items across visible projects (``?assignee=me``); one item by ``KEY-N``."""
 
     serializer_class = WorkItemSerializer

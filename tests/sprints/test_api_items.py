@@ -313,6 +313,18 @@ def test_fast_item_representation_equals_drfs_field_walk(project, people):
         assert serializer.to_representation(item) == dict(generic)
         assert list(serializer.to_representation(item)) == list(generic)
 
+    # Lists serialize plain rows (no model instances): the same JSON, item for item.
+    from sprints.selectors import work_item_list_for_project, work_item_rows
+
+    queryset = work_item_list_for_project(project=project)
+    rows = list(work_item_rows(queryset))
+    items = list(queryset)
+    assert len(rows) == len(items) == 4
+    for row, item in zip(rows, items, strict=True):
+        assert isinstance(row, dict)
+        generic = serializers.ModelSerializer.to_representation(WorkItemSerializer(), item)
+        assert WorkItemSerializer().to_representation(row) == dict(generic)
+
 
 def test_item_json_carries_the_contract_fields(api_as, project, people):
     owner, member = people["owner"], people["member"]
