@@ -1,12 +1,13 @@
 """``make bench``: serve TPM with gunicorn (2 sync workers, DEBUG off) next to two floor views
 and drive both from a second process on loopback; print a Markdown report.
 
-Usage: ``python bench/run.py [projects|work|all]`` (default all). Each HTTP scenario runs
+Usage: ``python bench/run.py [projects|work|risks|all]`` (default all). Each HTTP scenario runs
 ``BENCH_SECONDS`` (default 30) with 8 closed-loop clients, in ``BENCH_ROUNDS`` (default 3)
 rounds interleaved with the other scenarios; medians are reported with each scenario's ratio
 to its floor measured in the same run (reads to the tiny-JSON view, writes to the one-UPDATE
 view) and p50 with a single client. SQL statements per request are counted in-process.
-The "work" suite also times the backlog and board pages and the metric workers.
+The "work" suite also times the backlog and board pages and the metric workers; the "risks"
+suite times the risk recompute of 2,000 risks over 100,000 items and in-process list latency.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def main() -> None:
         )
         cursor.execute("INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT DO NOTHING")
 
-    from bench import scenarios, work
+    from bench import risks, scenarios, work
 
     specs = list(FLOORS)
     token = ""
@@ -77,6 +78,10 @@ def main() -> None:
         specs += more
         extra += work.page_timings()
         extra += work.worker_timings()
+    if suite in ("risks", "all"):
+        token, more = risks.prepare()
+        specs += more
+        extra += risks.timings()
     queries = scenarios.count_queries(specs, token)
     connection.close()
 

@@ -114,6 +114,7 @@ RULES: dict[str, rules.Predicate] = {
     "risk.view": can_read,
     "risk.create": is_contributor,
     "risk.edit": is_owner | (is_contributor & is_object_owner),
+    "risk.delete": is_owner,
     "budget.view": can_read,
     "budget.manage": is_owner,
 }

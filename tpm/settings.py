@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "tpm",
     "projects",
     "sprints",
+    "risks",
     "portfolio",
 ]
 
@@ -301,6 +302,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "ProjectRoleEnum": "projects.models.Membership.Role",
+        "RiskCategoryEnum": "risks.models.Risk.Category",
+        "StatusCategoryEnum": "sprints.models.Status.Category",
+        "RiskLevelEnum": "risks.api.serializers.LEVEL_CHOICES",
     },
 }
 
@@ -330,6 +334,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sprints.refresh_all",
         "schedule": crontab(hour=0, minute=20),
         "args": ("project_flow",),
+    },
+    # Nightly per project: each project's risks are rescored just after its own midnight
+    # (reviews and linked items become overdue with the date, not with a change).
+    "refresh-risks-nightly": {
+        "task": "risks.refresh_at_midnight",
+        "schedule": crontab(minute=10),
     },
 }
 # How long a change may sit unprocessed before reconcile re-dispatches it.

@@ -12,6 +12,7 @@ api_v1 = [
     path("me/", MeView.as_view(), name="api-me"),
     path("", include("projects.api.urls")),
     path("", include("sprints.api.urls")),
+    path("", include("risks.api.urls")),
 ]
 
 urlpatterns = [
