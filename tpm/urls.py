@@ -45,5 +45,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portfolio/", include("portfolio.urls")),
     path("", include("sprints.urls")),
+    path("", include("risks.urls")),
     path("", include("projects.urls")),
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from projects.models import Membership, Project
 from projects.services import membership_add, project_create
+from risks.demo import seed_project_risks
 from sprints.demo import seed_project_history
 from tpm.events import project_changed
 from tpm.models import User
@@ -188,4 +189,11 @@ class Command(BaseCommand):
             if seeded:
                 created += seeded
                 project_changed(project.pk, reason="portfolio.demo.seeded")
+        for project in Project.objects.filter(key__in=("MIG", "DATA", "ZTN", "KUBE")):
+            contributors = [
+                m.user
+                for m in project.memberships.select_related("user").order_by("user__username")
+                if m.role in (Membership.Role.OWNER, Membership.Role.MEMBER)
+            ]
+            created += seed_project_risks(project=project, owner=pm, people=contributors)
         return created
