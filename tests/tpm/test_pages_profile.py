@@ -227,11 +227,15 @@ def test_token_revoke_marks_it_revoked_and_says_so(page_as, people):
 
 def test_token_revoke_via_htmx_asks_the_browser_to_refresh(page_as, people):
     token, _ = api_token_create(actor=people["member"], name="laptop")
-    response = page_as("member").post(f"/accounts/tokens/{token.pk}/revoke/", headers=HTMX)
+    client = page_as("member")
+    response = client.post(f"/accounts/tokens/{token.pk}/revoke/", headers=HTMX)
     assert response.status_code == 200
     assert response["HX-Refresh"] == "true"
     token.refresh_from_db()
     assert token.revoked_at is not None
+    # The confirmation waits for the refreshed page (not spent on the refresh response).
+    assert b"revoked" not in response.content
+    assert "Token “laptop” revoked." in client.get(PROFILE).content.decode()
 
 
 def test_token_revoke_twice_keeps_the_first_revocation(page_as, people):
