@@ -18,6 +18,7 @@ from sprints.models import WorkItem
 from sprints.services.items import work_item_create
 from tests.factories.projects import MembershipFactory, ProjectFactory
 from tests.factories.tpm import UserFactory
+from tests.matrix import api_matrix
 
 RISKS = "/api/v1/projects/MIG/risks/"
 MATRIX = "/api/v1/projects/MIG/risk-matrix/"
@@ -53,18 +54,11 @@ CONTRACT_KEYS = {
 RISK_LIST_QUERIES = 3
 
 
-def _matrix(*allowed: str, ok: int = 200) -> list[tuple[str, int]]:
-    """(role, status) for the project roles, an outsider (404) and an anonymous caller (401)."""
-    rows = [(role, ok if role in allowed else 403) for role in ("owner", "member", "viewer")]
-    rows.append(("executive", ok if "executive" in allowed else 403))
-    return [*rows, ("outsider", 404), ("anonymous", 401)]
-
-
-READERS = _matrix("owner", "member", "viewer", "executive")
-CONTRIBUTORS_CREATE = _matrix("owner", "member", ok=201)
-OWNERS = _matrix("owner")
-OWNERS_DELETE = _matrix("owner", ok=204)
-OWNER_OR_RISK_OWNER = _matrix("owner", "member")
+READERS = api_matrix("owner", "member", "viewer", "executive")
+CONTRIBUTORS_CREATE = api_matrix("owner", "member", ok=201)
+OWNERS = api_matrix("owner")
+OWNERS_DELETE = api_matrix("owner", ok=204)
+OWNER_OR_RISK_OWNER = api_matrix("owner", "member")
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sprints.models import WorkItem
 from sprints.services.items import work_item_create
 from tests.factories.projects import MembershipFactory, ProjectFactory
 from tests.factories.tpm import UserFactory
+from tests.matrix import page_matrix
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 REGISTER = "/projects/MIG/risks/"
@@ -40,18 +41,11 @@ REGISTER_QUERIES = 8
 CSV_QUERIES = 4
 
 
-def _matrix(*allowed: str, ok: int = 200) -> list[tuple[str, int]]:
-    """(role, status): 403 for visible roles without the right, 404 outsider, 302 anonymous."""
-    rows = [(role, ok if role in allowed else 403) for role in ("owner", "member", "viewer")]
-    rows.append(("executive", ok if "executive" in allowed else 403))
-    return [*rows, ("outsider", 404), ("anonymous", 302)]
-
-
-READERS = _matrix("owner", "member", "viewer", "executive")
-CONTRIBUTORS_POST = _matrix("owner", "member", ok=302)
+READERS = page_matrix("owner", "member", "viewer", "executive")
+CONTRIBUTORS_POST = page_matrix("owner", "member", ok=302)
 # On a risk the member owns: owners and that member.
-RISK_EDITORS_POST = _matrix("owner", "member", ok=302)
-OWNER_POST = _matrix("owner", ok=302)
+RISK_EDITORS_POST = page_matrix("owner", "member", ok=302)
+OWNER_POST = page_matrix("owner", ok=302)
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
@@ -1428,7 +1422,7 @@ def test_row_fragment_access(page_as, risk, role, expected):
         assert html.lstrip().startswith(f'<tr id="risk-{risk.pk}" class="risk-row risk-row--open">')
 
 
-@pytest.mark.parametrize(("role", "expected"), _matrix("owner", "member"))
+@pytest.mark.parametrize(("role", "expected"), page_matrix("owner", "member"))
 def test_row_edit_form_access_on_the_members_own_risk(page_as, risk, role, expected):
     path = f"/risks/{risk.pk}/row/edit/"
     response = page_as(role).get(path, **HTMX)
@@ -1446,7 +1440,7 @@ def test_row_edit_form_of_someone_elses_risk_is_403_for_a_member(page_as, owners
     assert page_as("member").get(f"/risks/{owners_risk.pk}/row/edit/", **HTMX).status_code == 403
 
 
-@pytest.mark.parametrize(("role", "expected"), _matrix("owner", "member"))
+@pytest.mark.parametrize(("role", "expected"), page_matrix("owner", "member"))
 def test_row_save_access_on_the_members_own_risk(page_as, project, people, risk, role, expected):
     path = f"/risks/{risk.pk}/row/"
     before = _state(project)

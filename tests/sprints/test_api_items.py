@@ -16,6 +16,7 @@ from sprints.services.sprints import sprint_close, sprint_create, sprint_start
 from sprints.services.workflow import transitions_set
 from tests.factories.projects import MembershipFactory, ProjectFactory
 from tests.factories.sprints import WorkItemFactory, status_named
+from tests.matrix import api_matrix
 
 ITEMS = "/api/v1/projects/MIG/items/"
 ITEM = "/api/v1/items/MIG-1/"
@@ -42,17 +43,10 @@ MY_ITEMS_QUERIES = 2
 ITEM_SUBLIST_QUERIES = 4
 
 
-def _matrix(*allowed: str, ok: int = 200) -> list[tuple[str, int]]:
-    """(role, status) for the project roles, an outsider (404) and an anonymous caller (401)."""
-    rows = [(role, ok if role in allowed else 403) for role in ("owner", "member", "viewer")]
-    rows.append(("executive", ok if "executive" in allowed else 403))
-    return [*rows, ("outsider", 404), ("anonymous", 401)]
-
-
-READERS = _matrix("owner", "member", "viewer", "executive")
-CONTRIBUTORS = _matrix("owner", "member")
-CONTRIBUTORS_CREATE = _matrix("owner", "member", ok=201)
-OWNERS_DELETE = _matrix("owner", ok=204)
+READERS = api_matrix("owner", "member", "viewer", "executive")
+CONTRIBUTORS = api_matrix("owner", "member")
+CONTRIBUTORS_CREATE = api_matrix("owner", "member", ok=201)
+OWNERS_DELETE = api_matrix("owner", ok=204)
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------

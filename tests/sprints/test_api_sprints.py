@@ -18,6 +18,7 @@ from sprints.services.items import work_item_create, work_item_update
 from sprints.services.sprints import sprint_close, sprint_create, sprint_start
 from sprints.tasks import recompute_burndowns, recompute_flow
 from tests.factories.projects import MembershipFactory, ProjectFactory
+from tests.matrix import api_matrix
 
 SPRINTS = "/api/v1/projects/MIG/sprints/"
 LIST_KEYS = {"count", "next", "previous", "results"}
@@ -45,17 +46,10 @@ BURNDOWN_QUERIES = 2
 PROJECT_METRIC_QUERIES = 3
 
 
-def _matrix(*allowed: str, ok: int = 200) -> list[tuple[str, int]]:
-    """(role, status) for the project roles, an outsider (404) and an anonymous caller (401)."""
-    rows = [(role, ok if role in allowed else 403) for role in ("owner", "member", "viewer")]
-    rows.append(("executive", ok if "executive" in allowed else 403))
-    return [*rows, ("outsider", 404), ("anonymous", 401)]
-
-
-READERS = _matrix("owner", "member", "viewer", "executive")
-OWNERS = _matrix("owner")
-OWNERS_CREATE = _matrix("owner", ok=201)
-OWNERS_DELETE = _matrix("owner", ok=204)
+READERS = api_matrix("owner", "member", "viewer", "executive")
+OWNERS = api_matrix("owner")
+OWNERS_CREATE = api_matrix("owner", ok=201)
+OWNERS_DELETE = api_matrix("owner", ok=204)
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sprints.services.items import work_item_create
 from sprints.services.workflow import status_create, status_delete, transitions_set
 from tests.factories.projects import MembershipFactory, ProjectFactory
 from tests.factories.sprints import status_named
+from tests.matrix import api_matrix
 
 STATUSES = "/api/v1/projects/MIG/statuses/"
 LIST_KEYS = {"count", "next", "previous", "results"}
@@ -26,17 +27,10 @@ DEFAULT_WORKFLOW = [
 STATUS_LIST_QUERIES = 3  # role, count, page
 
 
-def _matrix(*allowed: str, ok: int = 200) -> list[tuple[str, int]]:
-    """(role, status) for the project roles, an outsider (404) and an anonymous caller (401)."""
-    rows = [(role, ok if role in allowed else 403) for role in ("owner", "member", "viewer")]
-    rows.append(("executive", ok if "executive" in allowed else 403))
-    return [*rows, ("outsider", 404), ("anonymous", 401)]
-
-
-READERS = _matrix("owner", "member", "viewer", "executive")
-OWNERS = _matrix("owner")
-OWNERS_CREATE = _matrix("owner", ok=201)
-OWNERS_DELETE = _matrix("owner", ok=204)
+READERS = api_matrix("owner", "member", "viewer", "executive")
+OWNERS = api_matrix("owner")
+OWNERS_CREATE = api_matrix("owner", ok=201)
+OWNERS_DELETE = api_matrix("owner", ok=204)
 
 
 # --- helpers -------------------------------------------------------------------------------------

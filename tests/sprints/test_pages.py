@@ -23,6 +23,7 @@ from sprints.tasks import recompute_burndowns, recompute_flow
 from tests.factories.projects import MembershipFactory, ProjectFactory
 from tests.factories.sprints import WorkItemFactory
 from tests.factories.tpm import UserFactory
+from tests.matrix import page_matrix
 from tpm.models import StaleProject
 
 HTMX = {"HX-Request": "true"}
@@ -33,18 +34,11 @@ BOARD_QUERIES = 10
 MY_WORK_QUERIES = 4
 
 
-def _matrix(*allowed: str, ok: int = 200) -> list[tuple[str, int]]:
-    """(role, status): 403 for visible roles without the right, 404 outsider, 302 anonymous."""
-    rows = [(role, ok if role in allowed else 403) for role in ("owner", "member", "viewer")]
-    rows.append(("executive", ok if "executive" in allowed else 403))
-    return [*rows, ("outsider", 404), ("anonymous", 302)]
-
-
-READERS = _matrix("owner", "member", "viewer", "executive")
-OWNER_PAGE = _matrix("owner")
-CONTRIBUTOR_POST = _matrix("owner", "member", ok=302)
-CONTRIBUTOR_HTMX = _matrix("owner", "member")
-OWNER_POST = _matrix("owner", ok=302)
+READERS = page_matrix("owner", "member", "viewer", "executive")
+OWNER_PAGE = page_matrix("owner")
+CONTRIBUTOR_POST = page_matrix("owner", "member", ok=302)
+CONTRIBUTOR_HTMX = page_matrix("owner", "member")
+OWNER_POST = page_matrix("owner", ok=302)
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
