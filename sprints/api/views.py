@@ -173,9 +173,23 @@ class ItemViewSet(ItemRowsListMixin, mixins.ListModelMixin, TpmViewSet):
         changes.pop("position", None)
         expected = self.expected_version(item, changes.pop("version", None))
         with self.precondition():
-            work_item_update(actor=request.user, item=item, expected_version=expected, **changes)  # type: ignore[arg-type]
-        fresh = work_item_get_for_user(user=request.user, key=f"{item.project.key}-{item.number}")
-        return self.versioned_response(fresh, WorkItemSerializer(fresh).data)
+            updated = work_item_update(
+                actor=request.user,  # type: ignore[arg-type]
+                item=item,
+                expected_version=expected,
+                **changes,
+            )
+        # Read again when the annotations may have moved: this change touched them, or
+        # another one landed between the first read and the lock.
+        if {"parent", "blocked_by"} & set(changes) or updated.version != item.version + 1:
+            updated = work_item_get_for_user(
+                user=request.user, key=f"{item.project.key}-{item.number}"
+            )
+        else:  # the updated row plus what the first read annotated, unchanged since
+            updated.project = item.project
+            updated.parent_number = item.parent_number  # type: ignore[attr-defined]
+            updated.blocker_numbers = item.blocker_numbers  # type: ignore[attr-defined]
+        return self.versioned_response(updated, WorkItemSerializer(updated).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         work_item_delete(actor=request.user, item=self.get_object())  # type: ignore[arg-type]

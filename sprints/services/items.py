@@ -373,10 +373,12 @@ def work_item_update(
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in sorted(unknown)})
     project = item.project
-    # Lock the bare row first, then read it with its joins. Locking through the joins lets a
-    # waiter re-check the updated row against the old status/sprint row and find nothing.
-    WorkItem.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
-    locked = WorkItem.objects.select_related("status", "sprint", "assignee").get(pk=item.pk)
+    # Lock and read the bare row (no joins: locking through them lets a waiter re-check the
+    # updated row against the old status row and find nothing). The status the caller read
+    # is reused when it is still the row's; anything else loads when needed.
+    locked = WorkItem.objects.select_for_update().get(pk=item.pk)
+    if locked.status_id == item.status_id and "status" in item._state.fields_cache:
+        locked.status = item.status
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(current=locked)
     locked.project = project

@@ -1143,3 +1143,16 @@ def test_get_one_item_is_one_query_including_the_permission_check(
         response = client.get(ITEM)
     assert response.status_code == 200
     assert response.json()["key"] == "MIG-1"
+
+
+def test_patch_status_statement_budget(api_as, people, item, django_assert_max_num_queries):
+    """Read with role, lock, target status, transitions, UPDATE, history row, outbox row,
+    dispatch mark: the response is built from the updated row, not read again."""
+    client = api_as("member")
+    with django_assert_max_num_queries(9) as captured:
+        response = client.patch(ITEM, {"status": "In Progress", "version": 1}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "In Progress"
+    assert response.json()["version"] == 2
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert sum("FOR UPDATE" in sql for sql in statements) == 1
