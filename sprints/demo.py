@@ -239,8 +239,12 @@ def seed_project_history(
         days = _working_days(start, end, working)
         last_day = days[-1] if not is_active else min(today, end)
         unfinished: list[WorkItem] = []
+        # An active sprint's work starts on the days already behind us, so its burndown has
+        # progress to show on the first run.
+        elapsed = [d for d in days if d < today] if is_active else days
+        starts_in = elapsed[: max(1, len(elapsed) * 3 // 5)] or days[:1]
         for item in scope:
-            begin = rng.choice(days[: max(1, len(days) * 3 // 5)])
+            begin = rng.choice(starts_in)
             finish_offset = rng.randint(1, 4)
             finish_day_index = days.index(begin) + finish_offset if begin in days else len(days)
             finishes = finish_day_index < len(days) and rng.random() < 0.88
