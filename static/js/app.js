@@ -21,8 +21,10 @@
     closeMenus(event.target.closest ? event.target.closest("details.usermenu") : null);
   });
 
-  // After an htmx swap, focus the first [autofocus] element inside the new content.
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // Once an htmx swap has settled, focus the first [autofocus] element of the new content.
+  // Not earlier: until htmx has processed the new nodes a key press on the focused control
+  // would submit its form natively (a full page load) instead of over htmx.
+  document.addEventListener("htmx:afterSettle", function (event) {
     var root = event.detail && event.detail.target ? event.detail.target : event.target;
     if (!root || !root.querySelector) return;
     // An outerHTML swap detaches the old target: look in the element that replaced it.
