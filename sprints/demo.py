@@ -13,6 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import timezone
 
 from projects.models import Project
@@ -81,7 +82,7 @@ def seed_project_history(
         or WorkItem.objects.filter(project=project).exists()
     ):
         return 0
-    rng = random.Random(seed + project.pk)
+    rng = random.Random(f"{seed}-{project.key}")  # the same history whatever the row ids
     zone = ZoneInfo(project.timezone)
     working = set(project.working_days)
     statuses = {s.name: s for s in Status.objects.filter(project=project)}
@@ -326,11 +327,12 @@ def seed_project_history(
     for row in rows:
         row.status, row.sprint_id, row.resolved_at = final[row.pk]
     WorkItem.objects.bulk_update(rows, ["status", "sprint", "resolved_at"], batch_size=500)
+    # One unfinished item of the active sprint is blocked (preferably one in progress), so the
+    # board and the risk register have a blocked item to show.
     blocked = (
-        WorkItem.objects.filter(
-            project=project, sprint__state=Sprint.State.ACTIVE, status__category="in_progress"
-        )
-        .order_by("number")
+        WorkItem.objects.filter(project=project, sprint__state=Sprint.State.ACTIVE)
+        .exclude(status__category="done")
+        .order_by(Case(When(status__category="in_progress", then=0), default=1), "number")
         .first()
     )
     if blocked is not None:

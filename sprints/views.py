@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from functools import wraps
 from typing import Any
 
@@ -45,6 +44,7 @@ from sprints.services.items import (
 )
 from sprints.services.sprints import sprint_close, sprint_create, sprint_start
 from sprints.services.workflow import status_create, status_delete, status_update, transitions_set
+from sprints.templatetags.sprints_tags import points_text
 from tpm.errors import Conflict, StaleVersion
 from tpm.models import User
 from tpm.permissions import can
@@ -68,11 +68,6 @@ def item_view(action: str) -> Callable[[Callable[..., HttpResponse]], Callable[.
         return wrapper
 
     return decorator
-
-
-def _points(value: Decimal | None) -> str:
-    """Points for a message: "13", "2.5", "0"; never "13.0" or "Decimal('13')"."""
-    return "0" if value is None else format(Decimal(value).normalize(), "f")
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -541,8 +536,8 @@ def sprint_action(request: HttpRequest, sprint: Sprint, verb: str) -> HttpRespon
             closed = sprint_close(actor=request.user, sprint=sprint, move_unfinished_to=destination)  # type: ignore[arg-type]
             messages.success(
                 request,
-                f"{closed.name} closed with {_points(closed.completed_points)} of "
-                f"{_points(closed.committed_points)} points done.",
+                f"{closed.name} closed with {points_text(closed.completed_points, '0')} of "
+                f"{points_text(closed.committed_points, '0')} points done.",
             )
     except (Conflict, ValidationError) as exc:
         messages.error(

@@ -60,9 +60,10 @@ def history_line(event: ItemEvent) -> SafeString:
 _STATUS_BADGE = {"done": "green", "in_progress": "phase"}
 
 
-def _points(value: Any) -> str:
+def points_text(value: Any, missing: str = "–") -> str:
+    """Points as people write them: "13", "2.5", "0"; ``missing`` for None."""
     if value is None:
-        return "–"
+        return missing
     return format(Decimal(value).normalize(), "f")
 
 
@@ -99,7 +100,7 @@ def backlog_rows(rows: list[Any], project_key: str, can_edit: bool, focus: str =
         status = item.status
         badge = _STATUS_BADGE.get(status.category, "muted")
         assignee = escape(item.assignee.display_name) if item.assignee_id else ""
-        points = _points(item.story_points)
+        points = points_text(item.story_points)
         parts.append(
             f'<span class="badge badge--{badge}">{escape(status.name)}</span>'
             f'<span class="backlog__assignee muted small">{assignee}</span>'
@@ -155,7 +156,7 @@ def board_cards(
             f"{escape(card.get_type_display())}</span>"
         )
         if card.story_points is not None:
-            points = _points(card.story_points)
+            points = points_text(card.story_points)
             parts.append(f'<span class="badge badge--muted" title="Story points">{points}</span>')
         if card.assignee_id:
             name = escape(card.assignee.display_name)

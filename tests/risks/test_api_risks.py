@@ -17,6 +17,7 @@ from sprints.metric_inputs import project_today
 from sprints.models import WorkItem
 from sprints.services.items import work_item_create
 from tests.factories.projects import MembershipFactory, ProjectFactory
+from tests.factories.risks import risk_state
 from tests.factories.tpm import UserFactory
 from tests.matrix import api_matrix
 
@@ -117,37 +118,6 @@ def _url(risk: Risk, suffix: str = "") -> str:
     return f"/api/v1/risks/{risk.pk}/{suffix}"
 
 
-def _state(project) -> dict:
-    """Everything a refused request must leave as it was."""
-    return {
-        "risks": list(
-            Risk.objects.filter(project=project)
-            .order_by("pk")
-            .values_list(
-                "pk",
-                "version",
-                "title",
-                "category",
-                "probability",
-                "impact",
-                "residual_probability",
-                "residual_impact",
-                "cost_impact",
-                "owner_id",
-                "status",
-                "review_date",
-                "compliance_tags",
-                "contingency_item_id",
-            )
-        ),
-        "links": sorted(RiskItemLink.objects.values_list("risk_id", "item_id")),
-        "items": WorkItem.objects.count(),
-        "audit": pghistory.models.Events.objects.filter(
-            pgh_model__in=["risks.RiskEvent", "risks.RiskItemLinkEvent"]
-        ).count(),
-    }
-
-
 def _titles(response) -> list[str]:
     return [row["title"] for row in response.json()["results"]]
 
@@ -171,7 +141,7 @@ def test_risk_list_access(api_as, risk, role, expected):
 
 @pytest.mark.parametrize(("role", "expected"), CONTRIBUTORS_CREATE)
 def test_risk_create_access(api_as, project, people, risk, role, expected):
-    before = _state(project)
+    before = risk_state(project)
     response = _create(api_as(role))
     assert response.status_code == expected
     if expected == 201:
@@ -182,7 +152,7 @@ def test_risk_create_access(api_as, project, people, risk, role, expected):
         )
         assert created.created_by_id == people[role].pk
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), READERS)
@@ -195,47 +165,47 @@ def test_risk_detail_access(api_as, risk, role, expected):
 
 @pytest.mark.parametrize(("role", "expected"), OWNERS)
 def test_risk_owned_by_the_owner_is_edited_only_by_owners(api_as, project, risk, role, expected):
-    before = _state(project)
+    before = risk_state(project)
     response = api_as(role).patch(_url(risk), {"probability": 5}, format="json")
     assert response.status_code == expected
     if expected == 200:
         assert Risk.objects.get(pk=risk.pk).probability == 5
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), OWNER_OR_RISK_OWNER)
 def test_risk_owned_by_a_member_is_edited_by_that_member(
     api_as, project, member_risk, role, expected
 ):
-    before = _state(project)
+    before = risk_state(project)
     response = api_as(role).patch(_url(member_risk), {"impact": 1}, format="json")
     assert response.status_code == expected
     if expected == 200:
         assert Risk.objects.get(pk=member_risk.pk).impact == 1
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 def test_member_cannot_edit_a_risk_owned_by_another_member(api_as, project, people, risk):
     other = UserFactory(username="other-member")
     MembershipFactory(project=project, user=other, role=Membership.Role.MEMBER)
     risk_update(actor=people["owner"], risk=risk, owner=other)
-    before = _state(project)
+    before = risk_state(project)
     response = api_as("member").patch(_url(risk), {"impact": 1}, format="json")
     assert response.status_code == 403
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), OWNERS_DELETE)
 def test_risk_delete_access(api_as, project, member_risk, role, expected):
-    before = _state(project)
+    before = risk_state(project)
     response = api_as(role).delete(_url(member_risk))
     assert response.status_code == expected
     if expected == 204:
         assert not Risk.objects.filter(pk=member_risk.pk).exists()
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), READERS)
@@ -270,7 +240,7 @@ def test_start_contingency_access(api_as, project, people, role, expected):
         owner=people["member"],
         contingency_plan="Switch card payments to the backup provider",
     )
-    before = _state(project)
+    before = risk_state(project)
     response = api_as(role).post(_url(member_risk, "start-contingency/"))
     assert response.status_code == expected
     if expected == 201:
@@ -278,7 +248,7 @@ def test_start_contingency_access(api_as, project, people, role, expected):
             response.json()["title"] == "Contingency: Switch card payments to the backup provider"
         )
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), READERS)
@@ -399,13 +369,13 @@ def test_get_returns_an_etag_and_a_stale_if_match_is_412(api_as, project, risk):
     response = client.get(_url(risk))
     assert response["ETag"] == f'"risks.risk-{risk.pk}-v1"'
     assert client.patch(_url(risk), {"title": "First"}, format="json").status_code == 200
-    before = _state(project)
+    before = risk_state(project)
     stale = client.patch(
         _url(risk), {"title": "Second"}, format="json", HTTP_IF_MATCH=response["ETag"]
     )
     assert stale.status_code == 412
     assert stale.json()["current"]["title"] == "First"
-    assert _state(project) == before
+    assert risk_state(project) == before
     fresh = client.patch(
         _url(risk), {"title": "Second"}, format="json", HTTP_IF_MATCH=f'"risks.risk-{risk.pk}-v2"'
     )
@@ -416,11 +386,11 @@ def test_get_returns_an_etag_and_a_stale_if_match_is_412(api_as, project, risk):
 def test_stale_version_is_409_with_the_current_risk(api_as, project, risk):
     client = api_as("owner")
     assert client.patch(_url(risk), {"impact": 5, "version": 1}, format="json").status_code == 200
-    before = _state(project)
+    before = risk_state(project)
     response = client.patch(_url(risk), {"impact": 2, "version": 1}, format="json")
     assert response.status_code == 409
     assert (response.json()["current"]["impact"], response.json()["current"]["version"]) == (5, 2)
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_patch_replaces_links_by_key_and_records_the_audit_actor(api_as, people, risk, items):
@@ -481,10 +451,10 @@ def test_start_contingency_creates_a_linked_item_and_marks_the_risk_occurred(api
         ["MIG-1", "MIG-3"],
         2,
     )
-    before = _state(project)
+    before = risk_state(project)
     again = api_as("owner").post(_url(risk, "start-contingency/"))
     assert again.status_code == 409
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_start_contingency_without_a_plan_is_400_and_creates_nothing(api_as, project, people):
@@ -496,20 +466,20 @@ def test_start_contingency_without_a_plan_is_400_and_creates_nothing(api_as, pro
         probability=2,
         impact=2,
     )
-    before = _state(project)
+    before = risk_state(project)
     response = api_as("owner").post(_url(bare, "start-contingency/"))
     assert response.status_code == 400
     assert response.json() == {
         "contingency_plan": ["Write the contingency plan before starting it."]
     }
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_start_contingency_of_a_closed_risk_is_409(api_as, project, people, risk):
     risk_update(actor=people["owner"], risk=risk, status="closed")
-    before = _state(project)
+    before = risk_state(project)
     assert api_as("owner").post(_url(risk, "start-contingency/")).status_code == 409
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_delete_removes_links_and_scores(api_as, project, risk):
@@ -556,40 +526,40 @@ def test_delete_removes_links_and_scores(api_as, project, risk):
 def test_bad_patch_is_400_with_a_field_message_and_changes_nothing(
     api_as, project, ops, risk, body, field
 ):
-    before = _state(project)
+    before = risk_state(project)
     response = api_as("owner").patch(_url(risk), body, format="json")
     assert response.status_code == 400
     assert list(response.json()) == [field]
     assert response.json()[field]
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 @pytest.mark.parametrize("role", ["viewer", "outsider", "executive"])
 def test_owner_who_is_not_an_owner_or_member_is_400(api_as, project, people, risk, role):
-    before = _state(project)
+    before = risk_state(project)
     response = api_as("owner").patch(_url(risk), {"owner": people[role].pk}, format="json")
     assert response.status_code == 400
     assert response.json() == {
         "owner": [f"{people[role].username} is not an owner or member of MIG."]
     }
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_owner_of_another_project_only_is_400_on_create(api_as, project, ops, people):
     stranger = UserFactory(username="ops-only")
     MembershipFactory(project=ops, user=stranger, role=Membership.Role.MEMBER)
-    before = _state(project)
+    before = risk_state(project)
     response = _create(api_as("owner"), owner=stranger.pk)
     assert response.status_code == 400
     assert response.json() == {"owner": ["ops-only is not an owner or member of MIG."]}
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_linking_another_projects_item_is_400_with_its_key(api_as, project, ops, risk):
-    before = _state(project)
+    before = risk_state(project)
     response = api_as("owner").patch(_url(risk), {"linked_items": ["OPS-1"]}, format="json")
     assert response.json() == {"linked_items": ["'OPS-1' is not an item of MIG."]}
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_unknown_compliance_tag_names_the_allowed_ones(api_as, project, risk):
@@ -614,12 +584,12 @@ def test_illegal_status_transition_is_400_and_changes_nothing(
 ):
     for status in path:
         risk_update(actor=people["owner"], risk=risk, status=status)
-    before = _state(project)
+    before = risk_state(project)
     response = api_as("owner").patch(_url(risk), {"status": illegal}, format="json")
     assert response.status_code == 400
     assert list(response.json()) == ["status"]
     assert f"cannot become {illegal}" in response.json()["status"][0]
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(
@@ -640,11 +610,11 @@ def test_illegal_status_transition_is_400_and_changes_nothing(
 def test_bad_create_is_400_with_a_field_message_and_writes_nothing(
     api_as, project, ops, risk, body, field
 ):
-    before = _state(project)
+    before = risk_state(project)
     response = _create(api_as("owner"), **body)
     assert response.status_code == 400
     assert list(response.json()) == [field]
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_create_without_required_fields_names_each(api_as, project):
@@ -655,12 +625,12 @@ def test_create_without_required_fields_names_each(api_as, project):
 
 
 def test_malformed_json_is_400(api_as, project, risk):
-    before = _state(project)
+    before = risk_state(project)
     response = api_as("owner").generic(
         "PATCH", _url(risk), "{not json", content_type="application/json"
     )
     assert response.status_code == 400
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,6 @@ from datetime import timedelta
 from decimal import Decimal
 from html import unescape
 
-import pghistory.models
 import pytest
 from django.core.management import call_command
 
@@ -27,6 +26,7 @@ from sprints.metric_inputs import project_today
 from sprints.models import WorkItem
 from sprints.services.items import work_item_create
 from tests.factories.projects import MembershipFactory, ProjectFactory
+from tests.factories.risks import risk_state
 from tests.factories.tpm import UserFactory
 from tests.matrix import page_matrix
 
@@ -108,37 +108,6 @@ def owners_risk(project, people, today):
         owner=people["owner"],
         cost_impact=Decimal("10000"),
     )
-
-
-def _state(project) -> dict:
-    """Everything a refused request must leave as it was."""
-    return {
-        "risks": list(
-            Risk.objects.filter(project=project)
-            .order_by("pk")
-            .values_list(
-                "pk",
-                "version",
-                "title",
-                "category",
-                "probability",
-                "impact",
-                "residual_probability",
-                "residual_impact",
-                "cost_impact",
-                "owner_id",
-                "status",
-                "review_date",
-                "compliance_tags",
-                "contingency_item_id",
-            )
-        ),
-        "links": sorted(
-            RiskItemLink.objects.filter(risk__project=project).values_list("risk_id", "item_id")
-        ),
-        "items": WorkItem.objects.filter(project=project).count(),
-        "audit": pghistory.models.Events.objects.filter(pgh_model="risks.RiskEvent").count(),
-    }
 
 
 def _login_redirect(response, path: str) -> None:
@@ -607,7 +576,7 @@ def test_create_bad_input_is_400_inline_and_writes_nothing(
     data = _create_data(**overrides)
     if data["owner"].startswith("{"):
         data["owner"] = str(people[data["owner"].strip("{}")].pk)
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("owner").post(CREATE, data, **(HTMX if htmx else {}))
     assert response.status_code == 400
     html = response.content.decode()
@@ -626,14 +595,14 @@ def test_create_bad_input_is_400_inline_and_writes_nothing(
     assert re.search(rf'id="{control}"[^>]*aria-invalid="true"', html)
     if field != "title":
         assert 'value="Cut-over slips past the freeze"' in html
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_create_is_refused_for_a_viewer_without_writing(page_as, project, risk):
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("viewer").post(CREATE, _create_data(), **HTMX)
     assert response.status_code == 403
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_create_form_is_shown_only_to_contributors(page_as, risk):
@@ -944,7 +913,7 @@ def test_detail_status_buttons_follow_the_allowed_transitions(page_as, people, r
 @pytest.mark.parametrize(("role", "expected"), RISK_EDITORS_POST)
 def test_edit_access_on_the_members_own_risk(page_as, project, people, risk, role, expected):
     path = f"/risks/{risk.pk}/"
-    before = _state(project)
+    before = risk_state(project)
     response = page_as(role).post(path, _edit_data(risk, title="Renamed"))
     if role == "anonymous":
         _login_redirect(response, path)
@@ -955,7 +924,7 @@ def test_edit_access_on_the_members_own_risk(page_as, project, people, risk, rol
         assert response.url == path
         assert (risk.title, risk.version) == ("Renamed", 2)
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), OWNER_POST)
@@ -963,7 +932,7 @@ def test_edit_access_on_a_risk_the_member_does_not_own(
     page_as, project, owners_risk, role, expected
 ):
     path = f"/risks/{owners_risk.pk}/"
-    before = _state(project)
+    before = risk_state(project)
     response = page_as(role).post(path, _edit_data(owners_risk, title="Renamed"))
     if role == "anonymous":
         _login_redirect(response, path)
@@ -973,7 +942,7 @@ def test_edit_access_on_a_risk_the_member_does_not_own(
     if expected == 302 and role != "anonymous":
         assert owners_risk.title == "Renamed"
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 def test_edit_inline_htmx_saves_every_field(page_as, project, people, risk, items, today):
@@ -1098,14 +1067,14 @@ def test_edit_bad_input_is_400_with_the_message_and_changes_nothing(
     data = _edit_data(risk, **overrides)
     if isinstance(data["owner"], str) and data["owner"].startswith("{"):
         data["owner"] = str(people[data["owner"].strip("{}")].pk)
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("member").post(f"/risks/{risk.pk}/", data, **HTMX)
     assert response.status_code == 400
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="risk-page">')
     assert _errors_by_id(html, f"{field_id}-errors") == [message]
     assert re.search(r'<div class="form-errors" role="alert" id="edit-errors">', html)
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_edit_400_keeps_what_the_user_typed(page_as, project, risk):
@@ -1123,13 +1092,13 @@ def test_edit_with_a_stale_version_is_409_and_shows_the_current_risk(
 ):
     stale = _edit_data(risk, title="Mine")
     risk_update(actor=people["owner"], risk=risk, title="Theirs")
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("member").post(f"/risks/{risk.pk}/", stale, **HTMX)
     assert response.status_code == 409
     html = unescape(response.content.decode())
     assert "Someone changed this risk while you were editing." in html
     assert 'value="Theirs"' in html
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_edit_audit_history_shows_the_change(page_as, people, risk):
@@ -1150,7 +1119,7 @@ def test_edit_audit_history_shows_the_change(page_as, people, risk):
 @pytest.mark.parametrize(("role", "expected"), RISK_EDITORS_POST)
 def test_status_change_access(page_as, project, risk, role, expected):
     path = f"/risks/{risk.pk}/status/"
-    before = _state(project)
+    before = risk_state(project)
     response = page_as(role).post(path, {"status": "mitigating", "version": str(risk.version)})
     if role == "anonymous":
         _login_redirect(response, path)
@@ -1160,16 +1129,16 @@ def test_status_change_access(page_as, project, risk, role, expected):
     if expected == 302 and role != "anonymous":
         assert risk.status == "mitigating"
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 def test_status_change_of_someone_elses_risk_is_403_for_a_member(page_as, project, owners_risk):
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("member").post(
         f"/risks/{owners_risk.pk}/status/", {"status": "closed"}, **HTMX
     )
     assert response.status_code == 403
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_status_change_htmx_and_a_refused_transition(page_as, project, people, risk):
@@ -1179,7 +1148,7 @@ def test_status_change_htmx_and_a_refused_transition(page_as, project, people, r
     )
     assert response.status_code == 200
     assert 'id="risk-status">Closed</span>' in response.content.decode()
-    before = _state(project)
+    before = risk_state(project)
     refused = client.post(
         f"/risks/{risk.pk}/status/", {"status": "mitigating", "version": "2"}, **HTMX
     )
@@ -1187,10 +1156,10 @@ def test_status_change_htmx_and_a_refused_transition(page_as, project, people, r
     assert "Status: A risk that is closed cannot become mitigating; allowed: open." in _flashes(
         refused.content.decode()
     )
-    assert _state(project) == before
+    assert risk_state(project) == before
     stale = client.post(f"/risks/{risk.pk}/status/", {"status": "open", "version": "1"}, **HTMX)
     assert stale.status_code == 409
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_occurred_risk_offers_the_contingency_plan_and_starts_it(page_as, project, people, risk):
@@ -1213,31 +1182,31 @@ def test_occurred_risk_offers_the_contingency_plan_and_starts_it(page_as, projec
     assert f'Contingency plan started as <a class="mono" href="/items/{key}/">{key}</a>' in html
     assert "Start contingency plan</button>" not in html
     # A second start is refused: nothing new.
-    before = _state(project)
+    before = risk_state(project)
     again = client.post(f"/risks/{risk.pk}/contingency/", **HTMX)
     assert again.status_code == 409
     assert "The contingency plan was already started." in _flashes(again.content.decode())
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_contingency_without_a_plan_is_400(page_as, project, people, owners_risk):
     risk_update(actor=people["owner"], risk=owners_risk, status="occurred")
     html = page_as("owner").get(f"/risks/{owners_risk.pk}/").content.decode()
     assert "Write the contingency plan below, then start it from here." in html
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("owner").post(f"/risks/{owners_risk.pk}/contingency/", **HTMX)
     assert response.status_code == 400
     assert "Contingency plan: Write the contingency plan before starting it." in _flashes(
         response.content.decode()
     )
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), RISK_EDITORS_POST)
 def test_contingency_access(page_as, project, people, risk, role, expected):
     risk_update(actor=people["owner"], risk=risk, status="occurred")
     path = f"/risks/{risk.pk}/contingency/"
-    before = _state(project)
+    before = risk_state(project)
     response = page_as(role).post(path)
     if role == "anonymous":
         _login_redirect(response, path)
@@ -1246,13 +1215,13 @@ def test_contingency_access(page_as, project, people, risk, role, expected):
     if expected == 302 and role != "anonymous":
         assert Risk.objects.get(pk=risk.pk).contingency_item_id is not None
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 @pytest.mark.parametrize(("role", "expected"), OWNER_POST)
 def test_delete_access_even_on_the_members_own_risk(page_as, project, risk, role, expected):
     path = f"/risks/{risk.pk}/delete/"
-    before = _state(project)
+    before = risk_state(project)
     response = page_as(role).post(path)
     if role == "anonymous":
         _login_redirect(response, path)
@@ -1262,7 +1231,7 @@ def test_delete_access_even_on_the_members_own_risk(page_as, project, risk, role
         assert response.url == REGISTER
         assert not Risk.objects.filter(pk=risk.pk).exists()
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 def test_writes_refuse_get(page_as, risk):
@@ -1443,7 +1412,7 @@ def test_row_edit_form_of_someone_elses_risk_is_403_for_a_member(page_as, owners
 @pytest.mark.parametrize(("role", "expected"), page_matrix("owner", "member"))
 def test_row_save_access_on_the_members_own_risk(page_as, project, people, risk, role, expected):
     path = f"/risks/{risk.pk}/row/"
-    before = _state(project)
+    before = risk_state(project)
     response = page_as(role).post(path, _row_data(risk, probability="5"), **HTMX)
     if role == "anonymous":
         _login_redirect(response, path)
@@ -1453,7 +1422,7 @@ def test_row_save_access_on_the_members_own_risk(page_as, project, people, risk,
     if expected == 200 and role != "anonymous":
         assert (risk.probability, risk.version) == (5, 2)
     else:
-        assert _state(project) == before
+        assert risk_state(project) == before
 
 
 def test_row_save_returns_the_fresh_row(page_as, project, people, risk, today):
@@ -1504,36 +1473,36 @@ def test_row_save_bad_input_is_400_in_the_row_and_changes_nothing(
     data = _row_data(risk, **overrides)
     if data["owner"].startswith("{"):
         data["owner"] = str(people[data["owner"].strip("{}")].pk)
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("member").post(f"/risks/{risk.pk}/row/", data, **HTMX)
     assert response.status_code == 400
     html = response.content.decode()
     assert f'<tr id="risk-{risk.pk}" class="risk-row is-editing">' in html
     assert _errors_by_id(html, f"row-{risk.pk}-errors") == [message]
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_row_save_with_a_stale_version_is_409(page_as, project, people, risk):
     stale = _row_data(risk, title="Mine")
     risk_update(actor=people["owner"], risk=risk, title="Theirs")
-    before = _state(project)
+    before = risk_state(project)
     response = page_as("member").post(f"/risks/{risk.pk}/row/", stale, **HTMX)
     assert response.status_code == 409
     html = unescape(response.content.decode())
     assert "Someone changed this risk first; this is the risk as it is now." in html
     assert 'value="Theirs"' in html
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_row_save_without_htmx_redirects_or_shows_the_register_with_400(page_as, project, risk):
     client = page_as("owner")
     ok = client.post(f"/risks/{risk.pk}/row/", _row_data(risk, title="Plain"))
     assert (ok.status_code, ok.url) == (302, REGISTER)
-    before = _state(project)
+    before = risk_state(project)
     bad = client.post(f"/risks/{risk.pk}/row/", _row_data(risk, probability="9"))
     assert bad.status_code == 400
     assert "Probability: Give a whole number from 1 to 5." in _flashes(bad.content.decode())
-    assert _state(project) == before
+    assert risk_state(project) == before
 
 
 def test_register_offers_row_edit_only_where_allowed(page_as, risk, owners_risk):
